@@ -1,0 +1,192 @@
+//! The permission engine (spec §3, §4.1, §5, §8).
+//!
+//! Invariants: no I/O, no async, no serde, never panics. An [`AccessIndex`] is
+//! an in-memory projection of the grants and memberships, updated change by
+//! change; [`AccessIndex::decide`] answers "may P do X on T" with the path that
+//! led to the answer. A change is visible to the very next decision.
+
+use deputy_types::{
+    FolderAce, FolderId, FolderRights, FolderUser, MailboxAce, RecipientId, RecipientType, SendAsAce, SharingFlags,
+};
+
+/// What the engine needs to know about a recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// Its kind.
+    pub kind: RecipientType,
+    /// `HiddenFromAddressListsEnabled`.
+    pub hidden: bool,
+    /// Whether its account is disabled.
+    pub account_disabled: bool,
+}
+
+/// A mailbox- or recipient-level permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Open the mailbox (spec §3.1).
+    FullAccess,
+    /// Send as the recipient (spec §3.2).
+    SendAs,
+    /// Send on behalf of the recipient (spec §3.3).
+    SendOnBehalf,
+    /// A folder permission entry (spec §5).
+    Folder,
+}
+
+/// Where a grant is being made: the shell accepts more combinations than the
+/// admin center (spec §2, §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `deputy shell` and the admin API.
+    Shell,
+    /// The web admin center.
+    AdminCenter,
+}
+
+/// A folder operation (spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderOp {
+    /// See that the folder exists.
+    See,
+    /// Read items.
+    Read,
+    /// Create items.
+    CreateItem,
+    /// Change an item created by `creator`.
+    EditItem {
+        /// Who created the item.
+        creator: Option<RecipientId>,
+    },
+    /// Delete an item created by `creator`.
+    DeleteItem {
+        /// Who created the item.
+        creator: Option<RecipientId>,
+    },
+    /// Create subfolders.
+    CreateSubfolder,
+    /// Change the folder's permissions (FolderOwner).
+    ManagePermissions,
+    /// Read free/busy time (calendar).
+    ReadFreeBusy,
+}
+
+/// What is being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Open the mailbox (Full Access).
+    OpenMailbox,
+    /// Hold Send As on the target.
+    SendAs,
+    /// Hold Send on Behalf on the target.
+    SendOnBehalf,
+    /// Author a message from the target's address (spec §4.1): own address,
+    /// then Send As, then Send on Behalf.
+    Send,
+    /// Operate on a folder of the target's mailbox.
+    Folder {
+        /// The folder.
+        folder: FolderId,
+        /// The operation.
+        op: FolderOp,
+    },
+}
+
+/// How a permitted send is made (spec §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMode {
+    /// The principal's own address.
+    Own,
+    /// Send As: `From:` kept, no `Sender:`.
+    SendAs,
+    /// Send on Behalf: `Sender:` is the principal.
+    SendOnBehalf,
+}
+
+/// A grant that applied, and how it reached the principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The permission.
+    pub permission: Permission,
+    /// The trustee named on the grant: the principal or a group.
+    pub trustee: RecipientId,
+    /// The groups from the principal up to the trustee: `chain[0]` has the
+    /// principal as a direct member, each next group has the previous one as a
+    /// member, and the last is `trustee`. Empty for a direct grant.
+    pub chain: Vec<RecipientId>,
+}
+
+/// Why a decision came out the way it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The principal is the target (its own mailbox or address).
+    Owner,
+    /// A grant allowed it.
+    Granted(Grant),
+    /// A folder permission entry allowed it.
+    FolderEntry {
+        /// Whose entry.
+        user: FolderUser,
+        /// The groups from the principal up to `user` (empty unless via a group).
+        chain: Vec<RecipientId>,
+        /// The rights of the entry.
+        rights: FolderRights,
+    },
+    /// No grant applies.
+    NoGrant,
+    /// An explicit deny applies; it beats any allow (spec §3.1).
+    ExplicitDeny(Grant),
+    /// The target is hidden from address lists (spec §3.1–3.3).
+    Hidden,
+    /// The principal's kind cannot act as a delegate (shared, resource, group…).
+    PrincipalCannotAct(RecipientType),
+    /// The principal's account is disabled.
+    PrincipalDisabled,
+    /// The principal is not in the directory.
+    UnknownPrincipal,
+    /// The target is not in the directory, or not a folder of its mailbox.
+    UnknownTarget,
+    /// The target has no mailbox to open.
+    NotAMailbox(RecipientType),
+    /// Folder rights exist but do not include what the operation needs.
+    InsufficientFolderRights {
+        /// The rights the principal has on the folder.
+        have: FolderRights,
+        /// Where they come from.
+        source: Box<Reason>,
+    },
+}
+
+/// The answer to "may P do X on T".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether it is allowed.
+    pub allowed: bool,
+    /// For [`Action::Send`], how the send is made.
+    pub mode: Option<SendMode>,
+    /// The path: which grant allowed it, or which rule denied it.
+    pub reason: Reason,
+}
+
+/// One thing a trustee can do on someone else's recipient (`Get-DelegatedMailbox`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// The mailbox or group.
+    pub target: RecipientId,
+    /// The grant, and through which groups.
+    pub grant: Grant,
+    /// For Full Access: whether the mailbox is auto-mapped (direct grant with AutoMapping on).
+    pub automapped: bool,
+    /// For folder entries: the folder and its rights.
+    pub folder: Option<(FolderId, FolderRights, SharingFlags)>,
+}
+
+/// A grant combination Exchange does not allow (spec §2, §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidCombination {
+    /// The permission.
+    pub permission: Permission,
+    /// The target's kind.
+    pub target: RecipientType,
+    /// The trustee's kind.
+    pub trustee: RecipientType,
+}

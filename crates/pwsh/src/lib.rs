@@ -1,0 +1,1 @@
+//! The PowerShell language subset (skeleton; being written).

@@ -1,0 +1,23 @@
+//! Deputy's shared vocabulary: identifiers, e-mail addresses, recipient kinds,
+//! mailbox and folder rights, grants, folders and audit records.
+//!
+//! Invariant: this crate does no I/O and decides nothing; it only names things
+//! and parses them once at the edge (spec §1, §2, §3, §5).
+
+mod address;
+mod audit;
+mod folder;
+mod grants;
+mod ids;
+mod org;
+mod recipient;
+mod rights;
+
+pub use address::{AddressError, EmailAddress};
+pub use audit::AuditRecord;
+pub use folder::{Folder, WellKnownFolder};
+pub use grants::{FolderAce, FolderUser, MailboxAce, SendAsAce};
+pub use ids::{FolderId, RecipientId};
+pub use org::{AcceptedDomain, AcceptedDomainType, Organization};
+pub use recipient::{Recipient, RecipientType, UnknownName};
+pub use rights::{FolderRights, FolderRole, InheritanceType, MailboxRights, SharingFlags};
