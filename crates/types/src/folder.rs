@@ -88,9 +88,9 @@ impl WellKnownFolder {
     /// Recognizes a display name or a Graph well-known name, ignoring case and spaces.
     pub fn parse(s: &str) -> Option<Self> {
         let folded: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-        Self::ALL.into_iter().find(|w| {
-            w.graph_name() == folded || w.display_name().replace(' ', "").eq_ignore_ascii_case(&folded)
-        })
+        Self::ALL
+            .into_iter()
+            .find(|w| w.graph_name() == folded || w.display_name().replace(' ', "").eq_ignore_ascii_case(&folded))
     }
 
     /// Whether the folder holds calendar items (`AvailabilityOnly` and delegates apply).

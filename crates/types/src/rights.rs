@@ -38,15 +38,13 @@ const MAILBOX_RIGHT_NAMES: [(MailboxRights, &str); 7] = [
 impl MailboxRights {
     /// Parses one right's Exchange name, ignoring case.
     pub fn parse_one(s: &str) -> Result<Self, UnknownName> {
-        MAILBOX_RIGHT_NAMES
-            .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(s.trim()))
-            .map(|(r, _)| *r)
-            .ok_or_else(|| UnknownName {
+        MAILBOX_RIGHT_NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(s.trim())).map(|(r, _)| *r).ok_or_else(|| {
+            UnknownName {
                 value: s.to_owned(),
                 what: "MailboxRights value",
                 valid: MAILBOX_RIGHT_NAMES.map(|(_, n)| n).join(", "),
-            })
+            }
+        })
     }
 
     /// The Exchange names of the rights set, in Exchange's order.
