@@ -3,11 +3,55 @@
 //! Invariants: no I/O, no async, no serde, never panics. An [`AccessIndex`] is
 //! an in-memory projection of the grants and memberships, updated change by
 //! change; [`AccessIndex::decide`] answers "may P do X on T" with the path that
-//! led to the answer. A change is visible to the very next decision.
+//! led to the answer. A change is visible to the very next decision: group
+//! closures are computed per question (a breadth-first walk up the membership
+//! edges), so there is no cache to invalidate.
+//!
+//! # Decisions taken where the spec is silent
+//!
+//! - **Who may act.** Only kinds that sign in (UserMailbox, LinkedMailbox,
+//!   MailUser, User) with an enabled account; the principal is checked first
+//!   (`UnknownPrincipal`, `PrincipalCannotAct`, `PrincipalDisabled`).
+//! - **Owner.** A principal acting on itself is allowed every action with
+//!   [`Reason::Owner`]; a send is [`SendMode::Own`], a folder gets Owner rights.
+//!   A folder must still belong to the target (`UnknownTarget` otherwise).
+//! - **Order of checks** for a non-owner: target in the directory
+//!   (`UnknownTarget`), for OpenMailbox the target has a mailbox (`NotAMailbox`),
+//!   the target is not hidden (`Hidden`, for every action), then grants.
+//! - **Groups.** A group confers its grants on every transitive member when it
+//!   is in the directory and has a stored member list: every group kind except
+//!   DynamicDistributionGroup, whose members come from a filter. Cycles are
+//!   tolerated. The trustee's kind is not re-checked when deciding:
+//!   [`check_grant`] is the gate when a grant is made. The chain reported is a
+//!   shortest one (breadth-first from the principal).
+//! - **Deny beats allow** for Full Access and Send As, through groups too.
+//!   `GrantSendOnBehalfTo` has no deny. A Send As deny does not take away Send
+//!   on Behalf: [`Action::Send`] then falls back to it.
+//! - **Only FullAccess opens a mailbox**; the other `MailboxRights` are stored
+//!   by the directory and ignored here.
+//! - **Folders.** Full Access (not denied) gives Owner rights on every folder.
+//!   Otherwise the principal's own entry wins; else the union of its groups'
+//!   entries (the reason names the nearest group, with the union of rights);
+//!   else `Default`, which on a calendar without a Default entry is
+//!   AvailabilityOnly and elsewhere no rights. Owner and Full Access report no
+//!   sharing flags: callers that show private items (spec §10) check the reason.
+//! - **Delegations** list exactly what `decide` would allow through a grant;
+//!   a principal that may not act has none. Folder delegations are reported
+//!   with the principal's effective entry rights and skipped when empty.
+//! - **Unknown ids.** Grants and memberships may name recipients that are not
+//!   (or no longer) in the directory; they are kept, and such recipients are
+//!   neither principals, targets nor conferring groups until upserted.
 
-use deputy_types::{
-    FolderAce, FolderId, FolderRights, FolderUser, MailboxAce, RecipientId, RecipientType, SendAsAce, SharingFlags,
-};
+mod closure;
+mod combos;
+mod decide;
+mod explain;
+mod index;
+
+pub use combos::check_grant;
+pub use index::AccessIndex;
+
+use deputy_types::{FolderId, FolderRights, FolderUser, RecipientId, RecipientType, SharingFlags};
 
 /// What the engine needs to know about a recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
