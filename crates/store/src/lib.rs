@@ -12,6 +12,7 @@
 //! - [`Snapshot::apply`] is the reference model: after any sequence of committed
 //!   batches, `load()` equals an empty snapshot with the same changes applied.
 
+pub mod conformance;
 mod change;
 mod snapshot;
 

@@ -1,0 +1,124 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Step `i` of [`MIGRATIONS`] takes the schema from version `i` to `i + 1`.
+//! Steps are append-only: a released step is never edited, a change is a new step.
+
+use crate::error::sql;
+use deputy_store::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The ordered migration steps.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes: a database above it is refused.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1: the directory, the grants and the audit log.
+///
+/// No foreign keys and no uniqueness beyond the keys: the store decides nothing
+/// (the core sends every deletion a removal implies). Ids are hyphenated
+/// lower-case GUIDs; rights are their bit values; enums are their Exchange names.
+const V1: &str = "
+CREATE TABLE organization (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    name            TEXT NOT NULL,
+    primary_domain  TEXT NOT NULL
+);
+CREATE TABLE accepted_domains (
+    domain      TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    is_default  INTEGER NOT NULL CHECK (is_default IN (0, 1))
+) WITHOUT ROWID;
+-- The record is the Recipient as JSON; the other columns are lookup copies.
+CREATE TABLE recipients (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    primary_smtp  TEXT,
+    upn           TEXT,
+    record        TEXT NOT NULL
+);
+CREATE INDEX recipients_kind ON recipients (kind);
+CREATE INDEX recipients_name ON recipients (name COLLATE NOCASE);
+CREATE INDEX recipients_primary_smtp ON recipients (primary_smtp);
+CREATE INDEX recipients_upn ON recipients (upn);
+CREATE TABLE members (
+    group_id   TEXT NOT NULL,
+    member_id  TEXT NOT NULL,
+    PRIMARY KEY (group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX members_member ON members (member_id);
+CREATE TABLE mailbox_aces (
+    target       TEXT NOT NULL,
+    trustee      TEXT NOT NULL,
+    deny         INTEGER NOT NULL CHECK (deny IN (0, 1)),
+    rights       INTEGER NOT NULL,
+    inheritance  TEXT NOT NULL,
+    automapping  INTEGER NOT NULL CHECK (automapping IN (0, 1)),
+    PRIMARY KEY (target, trustee, deny)
+) WITHOUT ROWID;
+CREATE INDEX mailbox_aces_trustee ON mailbox_aces (trustee);
+CREATE TABLE send_as_aces (
+    target   TEXT NOT NULL,
+    trustee  TEXT NOT NULL,
+    deny     INTEGER NOT NULL CHECK (deny IN (0, 1)),
+    PRIMARY KEY (target, trustee, deny)
+) WITHOUT ROWID;
+CREATE INDEX send_as_aces_trustee ON send_as_aces (trustee);
+CREATE TABLE folders (
+    id          TEXT PRIMARY KEY,
+    mailbox     TEXT NOT NULL,
+    parent      TEXT,
+    name        TEXT NOT NULL,
+    well_known  TEXT
+) WITHOUT ROWID;
+CREATE INDEX folders_mailbox ON folders (mailbox);
+-- user is 'Default', 'Anonymous' or a recipient GUID.
+CREATE TABLE folder_aces (
+    folder   TEXT NOT NULL,
+    user     TEXT NOT NULL,
+    mailbox  TEXT NOT NULL,
+    rights   INTEGER NOT NULL,
+    flags    INTEGER NOT NULL,
+    PRIMARY KEY (folder, user)
+) WITHOUT ROWID;
+CREATE INDEX folder_aces_mailbox ON folder_aces (mailbox);
+-- time is milliseconds since the Unix epoch, time_ns the nanoseconds within
+-- that millisecond, so records come back exactly and ranges use the index.
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       INTEGER NOT NULL,
+    time_ns    INTEGER NOT NULL CHECK (time_ns BETWEEN 0 AND 999999),
+    caller     TEXT NOT NULL,
+    cmdlet     TEXT NOT NULL COLLATE NOCASE,
+    command    TEXT NOT NULL,
+    object     TEXT NOT NULL,
+    succeeded  INTEGER NOT NULL CHECK (succeeded IN (0, 1)),
+    error      TEXT,
+    before     TEXT,
+    after      TEXT
+);
+CREATE INDEX audit_time ON audit (time, time_ns);
+CREATE INDEX audit_cmdlet ON audit (cmdlet, time, time_ns);
+";
+
+/// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction (so
+/// two processes opening a new database at once cannot both migrate), and
+/// refuses a database written by a newer Deputy. Returns the version found.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting the migration"))?;
+    let found: i64 =
+        tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql("reading the schema version"))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    let start = usize::try_from(found)
+        .map_err(|_| StoreError::Corrupt(format!("the schema version is {found}, which no Deputy writes")))?;
+    for (step, version) in MIGRATIONS.iter().zip(1_i64..).skip(start) {
+        tx.execute_batch(step).map_err(sql(&format!("migrating the schema to version {version}")))?;
+        tx.pragma_update(None, "user_version", version).map_err(sql("recording the schema version"))?;
+    }
+    tx.commit().map_err(sql("committing the migration"))?;
+    Ok(found)
+}
