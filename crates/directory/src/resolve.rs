@@ -100,7 +100,7 @@ impl Directory {
     }
 
     /// Ambiguous name resolution (`-Anr`): recipients whose Name, DisplayName,
-    /// Alias or any address contains `text`, ignoring case. Those where a field
+    /// Alias, FirstName, LastName or any address contains `text`, ignoring case. Those where a field
     /// starts with `text` come first; within each part, ordered by Name.
     pub fn search(&self, text: &str) -> Vec<&Recipient> {
         let needle = fold(text);
@@ -108,6 +108,7 @@ impl Directory {
         for r in self.recipients.values() {
             let fields = [r.name.as_str(), r.display_name.as_str(), r.alias.as_str()]
                 .into_iter()
+                .chain(["FirstName", "LastName"].into_iter().filter_map(|a| r.attribute(a)))
                 .chain(r.smtp_addresses().map(|a| a.as_str()))
                 .map(str::to_lowercase);
             let mut best: Option<bool> = None;

@@ -234,6 +234,11 @@ fn search_matches_prefix_and_substring_of_names_and_addresses() {
     // Prefix matches come before substring matches.
     assert_eq!(found("s"), ["Sales", "Mary Smith", "Rob Young"]);
     assert!(found("zzz").is_empty());
+    let mut d = d;
+    let mut rob = d.get(id(2)).unwrap().clone();
+    rob.set_attribute("LastName", "Youngblood");
+    d.put(rob);
+    assert_eq!(d.search("blood").into_iter().map(|r| r.id).collect::<Vec<_>>(), [id(2)], "LastName");
 }
 
 #[test]

@@ -260,17 +260,16 @@ proptest! {
     }
 
     #[test]
-    fn ne_and_notlike_are_exact_negations(f in comparison()) {
-        let Filter::Compare(c) = f else { unreachable!() };
-        let negated = Comparison {
-            op: match c.op {
-                CompareOp::Eq => CompareOp::Ne,
-                CompareOp::Ne => CompareOp::Eq,
-                CompareOp::Like => CompareOp::NotLike,
-                CompareOp::NotLike => CompareOp::Like,
-            },
-            ..c.clone()
-        };
-        prop_assert_ne!(c.matches(&mary(), &InSales), negated.matches(&mary(), &InSales));
+    fn like_without_a_star_is_eq_and_both_ignore_case(department in "[a-zA-Z ]{0,6}", value in "[a-zA-Z ]{0,6}") {
+        // spec §6: comparisons ignore case; `*` is the only wildcard; '' means empty.
+        let mut r = mary();
+        r.set_attribute("Department", &department);
+        let quoted = Value::Text(value.clone()).to_string();
+        let eq = parse(&format!("Department -eq {quoted}")).unwrap().matches(&r, &NoMemberships);
+        let like = parse(&format!("Department -like {quoted}")).unwrap().matches(&r, &NoMemberships);
+        let ne = parse(&format!("Department -ne {quoted}")).unwrap().matches(&r, &NoMemberships);
+        prop_assert_eq!(eq, department.to_lowercase() == value.to_lowercase());
+        prop_assert_eq!(like, eq);
+        prop_assert_eq!(ne, !eq);
     }
 }
