@@ -1,0 +1,189 @@
+//! Deputy's services: the one place every door (shell, admin API, SMTP, IMAP,
+//! Graph, web) asks for a change or a decision.
+//!
+//! Invariants:
+//! - every mutation is planned against a consistent read of [`State`], committed
+//!   to the [`Store`] as one batch with its audit record, and only then applied
+//!   to memory; a failed plan or commit changes nothing;
+//! - mutations are serialized by one writer lock, so a plan never races another;
+//! - questions read the current state: a committed change is visible to the very
+//!   next question on any door (spec §2, Deputy decision);
+//! - no door reimplements a rule: permission questions go to `deputy_access`.
+
+mod error;
+mod folders;
+mod permissions;
+mod queries;
+mod recipients;
+mod state;
+
+pub use error::{CoreError, Result};
+pub use folders::{FolderPermissionEdit, FolderPermissionRow};
+pub use permissions::{MailboxGrant, MailboxPermissionRow, SendAsRow};
+pub use queries::{AccessCheck, DelegatedRow};
+pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};
+pub use state::State;
+
+use chrono::{DateTime, Utc};
+use deputy_store::{AuditQuery, Change, Store};
+use deputy_types::{AuditRecord, RecipientId};
+use std::sync::{Arc, RwLock};
+
+/// Who is making a change and how, for the audit log (issue 3 §5).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The caller's UPN.
+    pub caller: String,
+    /// The cmdlet (or door operation) name.
+    pub cmdlet: String,
+    /// The command line as typed.
+    pub command: String,
+    /// `-WhatIf`: plan and describe, change nothing.
+    pub what_if: bool,
+}
+
+impl Ctx {
+    /// A context for `cmdlet` run by `caller` with the command text `command`.
+    pub fn new(caller: &str, cmdlet: &str, command: &str) -> Self {
+        Self { caller: caller.to_owned(), cmdlet: cmdlet.to_owned(), command: command.to_owned(), what_if: false }
+    }
+}
+
+/// The result of a mutation.
+#[derive(Debug, Clone)]
+pub struct Applied<T> {
+    /// What the operation returns (usually the changed object).
+    pub value: T,
+    /// Exchange-style warnings (e.g. a grant that already exists changes nothing).
+    pub warnings: Vec<String>,
+    /// With `-WhatIf`: what would have been done.
+    pub what_if: Option<String>,
+}
+
+/// A planned mutation: computed from a consistent read, applied only if committed.
+pub(crate) struct Plan<T> {
+    pub changes: Vec<Change>,
+    pub value: T,
+    pub warnings: Vec<String>,
+    /// `ObjectModified` in the audit log.
+    pub object: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// For `-WhatIf`: `Adding … on target "…"`.
+    pub description: String,
+}
+
+impl<T> Plan<T> {
+    pub(crate) fn new(value: T, object: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            changes: Vec::new(),
+            value,
+            warnings: Vec::new(),
+            object: object.into(),
+            before: None,
+            after: None,
+            description: description.into(),
+        }
+    }
+
+    /// A plan that changes nothing and says why.
+    pub(crate) fn warn(value: T, object: impl Into<String>, warning: String) -> Self {
+        let mut p = Self::new(value, object, String::new());
+        p.warnings.push(warning);
+        p
+    }
+}
+
+/// The running organization: its store and its in-memory state.
+pub struct Deputy {
+    store: Arc<dyn Store>,
+    state: RwLock<State>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Deputy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deputy").finish_non_exhaustive()
+    }
+}
+
+impl Deputy {
+    /// Loads the organization from `store`.
+    pub async fn load(store: Arc<dyn Store>) -> Result<Self> {
+        let snapshot = store.load().await?;
+        Ok(Self { store, state: RwLock::new(State::from_snapshot(snapshot)), writer: tokio::sync::Mutex::new(()) })
+    }
+
+    /// Answers a question from the current state.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        // A poisoned lock only means a panic elsewhere mid-read; the state
+        // itself is only written by `apply`, which cannot leave it half-done
+        // for a reader, so reading on is sound.
+        let guard = self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard)
+    }
+
+    /// Whether the organization exists (`init` has run).
+    pub fn is_initialized(&self) -> bool {
+        self.read(State::is_initialized)
+    }
+
+    /// Plans with `plan`, then commits and applies, unless `ctx.what_if`.
+    pub(crate) async fn mutate<T>(
+        &self,
+        ctx: &Ctx,
+        plan: impl FnOnce(&State) -> Result<Plan<T>>,
+    ) -> Result<Applied<T>> {
+        let _writer = self.writer.lock().await;
+        let plan = self.read(plan)?;
+        if ctx.what_if {
+            let what_if = (!plan.description.is_empty()).then_some(plan.description);
+            return Ok(Applied { value: plan.value, warnings: plan.warnings, what_if });
+        }
+        if !plan.changes.is_empty() {
+            let record = AuditRecord {
+                time: now(),
+                caller: ctx.caller.clone(),
+                cmdlet: ctx.cmdlet.clone(),
+                command: ctx.command.clone(),
+                object: plan.object.clone(),
+                succeeded: true,
+                error: None,
+                before: plan.before.as_ref().map(ToString::to_string),
+                after: plan.after.as_ref().map(ToString::to_string),
+            };
+            self.store.commit(plan.changes.clone(), vec![record]).await?;
+            let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for change in &plan.changes {
+                state.apply(change);
+            }
+        }
+        Ok(Applied { value: plan.value, warnings: plan.warnings, what_if: None })
+    }
+
+    /// `Search-AdminAuditLog`.
+    pub async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        Ok(self.store.search_audit(query).await?)
+    }
+
+    /// Checks a sign-in: `login` is a UPN, SMTP address or other identity of a
+    /// recipient that can sign in; returns it when the password matches.
+    pub async fn authenticate(&self, login: &str, password: &str) -> Option<RecipientId> {
+        let (id, hash) = self.read(|s| {
+            let r = s.dir.resolve_where(login, &|r| r.kind.can_sign_in() && !r.account_disabled).ok()?;
+            Some((r.id, r.password_hash.clone()?))
+        })?;
+        let password = password.to_owned();
+        // Argon2 is deliberately slow: keep it off the async workers.
+        let ok = tokio::task::spawn_blocking(move || deputy_directory::password::verify(&password, &hash))
+            .await
+            .unwrap_or(false);
+        ok.then_some(id)
+    }
+}
+
+/// The current time, truncated to milliseconds (what every store keeps).
+pub(crate) fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
