@@ -82,7 +82,10 @@ impl SqliteStore {
     /// [`open`](Self::open) with explicit options.
     pub fn open_with(dir: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!("cannot create the data directory {}: {e}; check its permissions", dir.display()))
+            StoreError::Backend(format!(
+                "cannot create the data directory {}: {e}; check its permissions",
+                dir.display()
+            ))
         })?;
         let path = dir.join(DB_FILE);
         let opening = format!("opening {}", path.display());

@@ -1,6 +1,8 @@
 //! Reading: the whole snapshot, and audit searches.
 
-use crate::codec::{Columns, join_time, parse_domain_type, parse_folder_user, parse_inheritance, parse_well_known, split_time};
+use crate::codec::{
+    Columns, join_time, parse_domain_type, parse_folder_user, parse_inheritance, parse_well_known, split_time,
+};
 use crate::error::sql;
 use deputy_store::{AuditQuery, Snapshot, StoreError};
 use deputy_types::{

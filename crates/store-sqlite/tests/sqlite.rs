@@ -1,6 +1,8 @@
 //! Behaviour only the SQLite backend has: its pragmas, its migrations, its
 //! mapping of SQLite failures, and atomicity under an injected fault.
 
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fail the test by panicking")]
+
 mod common;
 
 use common::TempDir;
@@ -94,9 +96,13 @@ async fn a_batch_failing_on_a_late_change_leaves_nothing_behind() {
     let mut model = Model::default();
     commit(&store, &mut model, every_change(), vec![audit_at(1, "New-Mailbox", "before")]).await;
     inject_fault(&dir, "folders", "NEW.name = 'boom'");
-    let mut batch: Vec<Change> = (10..20).map(|n| Change::PutRecipient(plain_recipient(n, RecipientType::UserMailbox, 0))).collect();
+    let mut batch: Vec<Change> =
+        (10..20).map(|n| Change::PutRecipient(plain_recipient(n, RecipientType::UserMailbox, 0))).collect();
     batch.push(Change::DeleteRecipient(rid(1)));
-    batch.push(Change::SetOrganization(deputy_types::Organization { name: "x".into(), primary_domain: "x.test".into() }));
+    batch.push(Change::SetOrganization(deputy_types::Organization {
+        name: "x".into(),
+        primary_domain: "x.test".into(),
+    }));
     batch.push(Change::PutFolder(Folder {
         id: deputy_types::FolderId::from_u128(77),
         mailbox: rid(2),
@@ -108,7 +114,8 @@ async fn a_batch_failing_on_a_late_change_leaves_nothing_behind() {
     assert!(matches!(&err, StoreError::Backend(m) if m.contains("injected fault")), "{err}");
     check(&store, &model, "after a failed batch").await;
     // The store still works, and a clean batch commits.
-    commit(&store, &mut model, vec![Change::DeleteRecipient(rid(1))], vec![audit_at(3, "Remove-Mailbox", "after")]).await;
+    commit(&store, &mut model, vec![Change::DeleteRecipient(rid(1))], vec![audit_at(3, "Remove-Mailbox", "after")])
+        .await;
     check(&store, &model, "after a good batch following a failed one").await;
 }
 

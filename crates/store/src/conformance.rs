@@ -77,7 +77,7 @@ impl Model {
             .filter(|r| query.cmdlets.is_empty() || query.cmdlets.iter().any(|c| c.eq_ignore_ascii_case(&r.cmdlet)))
             .collect();
         // Stable: records with the same time stay newest-committed first.
-        hits.sort_by(|a, b| b.time.cmp(&a.time));
+        hits.sort_by_key(|r| std::cmp::Reverse(r.time));
         if query.limit > 0 {
             hits.truncate(query.limit);
         }
@@ -180,7 +180,8 @@ pub async fn put_replaces_by_key<H: Harness>(h: &mut H) {
     let store = h.fresh().await;
     let mut model = Model::default();
     let fixture = every_change();
-    let puts: Vec<Change> = fixture.iter().filter(|c| variant(c).starts_with("Put") || variant(c) == "AddMember").cloned().collect();
+    let puts: Vec<Change> =
+        fixture.iter().filter(|c| variant(c).starts_with("Put") || variant(c) == "AddMember").cloned().collect();
     commit(&store, &mut model, puts.clone(), vec![]).await;
     let before = ok(store.load().await, "load");
     // The same keys again, plus changed values for keyed records.
@@ -200,7 +201,11 @@ pub async fn put_replaces_by_key<H: Harness>(h: &mut H) {
     assert_eq!(after.recipients.len(), before.recipients.len(), "a put of an existing recipient must replace it");
     assert_eq!(after.members.len(), before.members.len(), "adding a member twice must keep one membership");
     assert_eq!(after.send_as_aces.len(), before.send_as_aces.len(), "a Send As entry is a set member");
-    assert_eq!(after.mailbox_aces.len(), before.mailbox_aces.len(), "mailbox entries are keyed by target, trustee, deny");
+    assert_eq!(
+        after.mailbox_aces.len(),
+        before.mailbox_aces.len(),
+        "mailbox entries are keyed by target, trustee, deny"
+    );
     assert_eq!(after.folder_aces.len(), before.folder_aces.len(), "folder entries are keyed by folder and user");
     assert!(after.recipients.contains(&rich_recipient(1, 7)), "the replacing record must be the one stored");
 }
@@ -373,9 +378,14 @@ pub async fn audit_search_limit_and_order<H: Harness>(h: &mut H) {
     let store = h.fresh().await;
     let mut model = Model::default();
     // Times out of commit order, with ties inside a batch and across batches.
-    let first = vec![audit_at(2000, "Set-Mailbox", "a"), audit_at(1000, "Set-Mailbox", "b"), audit_at(2000, "Set-Mailbox", "c")];
+    let first = vec![
+        audit_at(2000, "Set-Mailbox", "a"),
+        audit_at(1000, "Set-Mailbox", "b"),
+        audit_at(2000, "Set-Mailbox", "c"),
+    ];
     commit(&store, &mut model, vec![], first).await;
-    commit(&store, &mut model, vec![], vec![audit_at(2000, "Set-Mailbox", "d"), audit_at(500, "Set-Mailbox", "e")]).await;
+    commit(&store, &mut model, vec![], vec![audit_at(2000, "Set-Mailbox", "d"), audit_at(500, "Set-Mailbox", "e")])
+        .await;
     let cases: [(usize, &[&str]); 5] = [
         (0, &["d", "c", "a", "b", "e"]),
         (1, &["d"]),

@@ -12,8 +12,8 @@
 //! - [`Snapshot::apply`] is the reference model: after any sequence of committed
 //!   batches, `load()` equals an empty snapshot with the same changes applied.
 
-pub mod conformance;
 mod change;
+pub mod conformance;
 mod snapshot;
 
 pub use change::Change;

@@ -1,6 +1,7 @@
 //! Test helpers shared by the integration tests: unique temporary data directories.
 
 #![allow(dead_code, reason = "each test binary uses a different part of this module")]
+#![expect(clippy::expect_used, reason = "the harness fails the test by panicking")]
 
 use deputy_store::conformance::Harness;
 use deputy_store_sqlite::SqliteStore;

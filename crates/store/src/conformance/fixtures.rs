@@ -97,7 +97,8 @@ pub fn rich_recipient(n: u64, revision: u64) -> Recipient {
     r.message_copy_for_sent_as = true;
     r.message_copy_for_send_on_behalf = true;
     r.recipient_filter = Some("(Department -eq 'Sales') -and (Title -like '*\\'*')".to_owned());
-    r.attributes = vec![("Department".to_owned(), "Sales ' \" %".to_owned()), ("CustomAttribute1".to_owned(), String::new())];
+    r.attributes =
+        vec![("Department".to_owned(), "Sales ' \" %".to_owned()), ("CustomAttribute1".to_owned(), String::new())];
     r
 }
 
@@ -114,7 +115,8 @@ fn folder(n: u64, mailbox: u64, parent: Option<u64>, name: &str, well_known: Opt
 /// then replacements and deletions of some of them.
 pub fn every_change() -> Vec<Change> {
     let org = |name: &str| Organization { name: name.to_owned(), primary_domain: "contoso.test".to_owned() };
-    let domain = |d: &str, kind, default| AcceptedDomain { name: format!("Domain {d}"), domain: d.to_owned(), kind, default };
+    let domain =
+        |d: &str, kind, default| AcceptedDomain { name: format!("Domain {d}"), domain: d.to_owned(), kind, default };
     vec![
         Change::SetOrganization(org("Contoso, Ltd. ✓")),
         Change::PutAcceptedDomain(domain("contoso.test", AcceptedDomainType::Authoritative, true)),
@@ -343,7 +345,13 @@ impl Workload {
                 let n = r.below(FOLDER_POOL);
                 let parent = (n > 0).then(|| r.below(n));
                 let well_known = (r.below(2) == 0).then(|| r.pick(&WellKnownFolder::ALL));
-                Change::PutFolder(folder(n, r.below(RECIPIENT_POOL), parent, &format!("Folder {n} b{batch}"), well_known))
+                Change::PutFolder(folder(
+                    n,
+                    r.below(RECIPIENT_POOL),
+                    parent,
+                    &format!("Folder {n} b{batch}"),
+                    well_known,
+                ))
             }
             12 => Change::DeleteFolder(fid(r.below(FOLDER_POOL))),
             13 => Change::PutFolderAce(FolderAce {
