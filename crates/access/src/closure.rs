@@ -1,94 +1,127 @@
-//! The groups a principal belongs to, transitively (spec §2, §6).
+//! The principal and the groups it belongs to, transitively (spec §2, §6).
 //!
-//! Computed per question by a breadth-first walk up the membership edges, so a
-//! membership change is visible to the very next decision without any cache to
-//! invalidate. Breadth-first order makes the first matching group also the one
-//! with the shortest chain.
+//! A principal's groups are the union of its direct groups' cached upward
+//! closures (see `index.rs`), so asking "does this grant reach the principal"
+//! is a few binary searches. Distances give the shortest chain.
 
-use crate::index::{AccessIndex, Ix};
+use crate::index::{AccessIndex, Ix, NONE, Up};
 use deputy_types::RecipientId;
-use rustc_hash::FxHashMap;
+use std::cell::OnceCell;
 
-/// Above this many groups, membership tests switch from a scan to a hash map.
-const SCAN_LIMIT: usize = 32;
+/// Above this ratio of entries to holders, a list is searched holder by holder.
+const SCAN_RATIO: usize = 4;
 
-/// Marks the principal's own slot, which has no predecessor.
-const ROOT: u32 = u32::MAX;
-
-/// A principal and its groups in breadth-first order: `items[0]` is the
-/// principal, and every other item names the slot it was reached from.
-pub(crate) struct Closure {
-    items: Vec<(Ix, u32)>,
-    lookup: Option<FxHashMap<Ix, u32>>,
+/// How a holder reaches the principal: membership steps and the direct group
+/// it goes through (`NONE` for the principal itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Path {
+    /// The holder: the principal or one of its groups.
+    pub(crate) node: Ix,
+    /// Membership steps from the principal.
+    pub(crate) dist: u32,
+    /// The principal's direct group on a shortest path.
+    pub(crate) via: Ix,
 }
 
-impl Closure {
-    /// Walks up from `principal` through groups that confer permissions:
-    /// recipients in the directory whose kind has a stored member list (every
-    /// group but dynamic distribution groups). Cycles are tolerated.
-    pub(crate) fn of(index: &AccessIndex, principal: Ix) -> Self {
-        let mut c = Self { items: Vec::with_capacity(16), lookup: None };
-        c.items.push((principal, ROOT));
-        let mut head = 0;
-        while let Some(&(n, _)) = c.items.get(head) {
-            for &g in &index.node(n).parents {
-                let confers = index.node(g).facts.is_some_and(|f| f.kind.has_static_members());
-                if confers && c.position(g).is_none() {
-                    c.push(g, head as u32);
+/// A principal and every group whose grants reach it.
+pub(crate) struct Closure<'a> {
+    index: &'a AccessIndex,
+    principal: Ix,
+    /// The principal's direct groups that confer, with their closures.
+    direct: Vec<(Ix, &'a [Up])>,
+    /// Every holder, nearest first; built only when needed.
+    all: OnceCell<Vec<Path>>,
+}
+
+impl<'a> Closure<'a> {
+    /// The holders for `principal`: itself and its conferring groups, with cycles tolerated.
+    pub(crate) fn of(index: &'a AccessIndex, principal: Ix) -> Self {
+        let direct = index
+            .node(principal)
+            .parents
+            .iter()
+            .filter(|&&g| index.confers(g))
+            .map(|&g| (g, index.node(g).up.as_slice()))
+            .collect();
+        Self { index, principal, direct, all: OnceCell::new() }
+    }
+
+    /// The principal's index.
+    pub(crate) fn principal(&self) -> Ix {
+        self.principal
+    }
+
+    /// How `node` reaches the principal, if it does.
+    pub(crate) fn path(&self, node: Ix) -> Option<Path> {
+        if node == self.principal {
+            return Some(Path { node, dist: 0, via: NONE });
+        }
+        let mut best: Option<Path> = None;
+        for &(g, up) in &self.direct {
+            if let Ok(at) = up.binary_search_by_key(&node, |u| u.node) {
+                let dist = up[at].dist + 1;
+                if best.is_none_or(|b| dist < b.dist) {
+                    best = Some(Path { node, dist, via: g });
                 }
             }
-            head += 1;
         }
-        c
+        best
     }
 
-    fn push(&mut self, node: Ix, from: u32) {
-        let slot = self.items.len() as u32;
-        self.items.push((node, from));
-        if let Some(lookup) = &mut self.lookup {
-            lookup.insert(node, slot);
-        } else if self.items.len() > SCAN_LIMIT {
-            self.lookup = Some(self.items.iter().enumerate().map(|(i, &(n, _))| (n, i as u32)).collect());
-        }
+    /// Every holder, nearest first (the principal first).
+    pub(crate) fn all(&self) -> &[Path] {
+        self.all.get_or_init(|| {
+            let mut all = vec![Path { node: self.principal, dist: 0, via: NONE }];
+            for &(g, up) in &self.direct {
+                all.extend(up.iter().map(|u| Path { node: u.node, dist: u.dist + 1, via: g }));
+            }
+            all.sort_unstable_by_key(|p| (p.node, p.dist));
+            all.dedup_by_key(|p| p.node);
+            all.sort_by_key(|p| p.dist);
+            all
+        })
     }
 
-    /// The slot of `node`, if it is the principal or one of its groups.
-    pub(crate) fn position(&self, node: Ix) -> Option<usize> {
-        match &self.lookup {
-            Some(lookup) => lookup.get(&node).map(|&i| i as usize),
-            None => self.items.iter().position(|&(n, _)| n == node),
-        }
+    fn size_hint(&self) -> usize {
+        1 + self.direct.iter().map(|(_, up)| up.len()).sum::<usize>()
     }
 
-    /// The principal followed by its groups, nearest first.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = (usize, Ix)> + '_ {
-        self.items.iter().enumerate().map(|(i, &(n, _))| (i, n))
-    }
-
-    /// The node in a slot.
-    pub(crate) fn node_at(&self, slot: usize) -> Ix {
-        self.items.get(slot).map_or(ROOT, |&(n, _)| n)
-    }
-
-    /// The nearest slot whose node `sorted` contains, with the entry found.
-    pub(crate) fn first_in<'a, T>(&self, sorted: &'a [T], key: impl Fn(&T) -> Ix) -> Option<(usize, &'a T)> {
+    /// The nearest holder that `sorted` (by node) contains, with the entry found.
+    pub(crate) fn first_in<'e, T>(&self, sorted: &'e [T], key: impl Fn(&T) -> Ix) -> Option<(Path, &'e T)> {
         if sorted.is_empty() {
             return None;
         }
-        self.nodes().find_map(|(slot, n)| sorted.binary_search_by_key(&n, &key).ok().map(|at| (slot, &sorted[at])))
+        if sorted.len() > SCAN_RATIO * self.size_hint() {
+            return self
+                .all()
+                .iter()
+                .find_map(|p| sorted.binary_search_by_key(&p.node, &key).ok().map(|at| (*p, &sorted[at])));
+        }
+        let mut best: Option<(Path, &T)> = None;
+        for e in sorted {
+            if let Some(p) = self.path(key(e))
+                && best.is_none_or(|(b, _)| p.dist < b.dist)
+            {
+                best = Some((p, e));
+            }
+        }
+        best
     }
 
-    /// The groups from the principal up to the node in `slot` (empty for the
+    /// The groups from the principal up to `path.node` (empty for the
     /// principal itself), as [`crate::Grant::chain`] wants them.
-    pub(crate) fn chain(&self, index: &AccessIndex, slot: usize) -> Vec<RecipientId> {
-        let mut chain = Vec::new();
-        let mut at = slot;
-        while let Some(&(n, from)) = self.items.get(at) {
-            if from == ROOT {
-                break;
+    pub(crate) fn chain(&self, path: Path) -> Vec<RecipientId> {
+        let Some(&(_, up)) = self.direct.iter().find(|(g, _)| *g == path.via) else { return Vec::new() };
+        let mut chain = Vec::with_capacity(path.dist as usize);
+        let mut at = path.node;
+        // Each step follows a shortest-path predecessor towards `via`; the
+        // bound guards against a malformed closure rather than loop forever.
+        while chain.len() < up.len() {
+            chain.push(self.index.id(at));
+            match up.binary_search_by_key(&at, |u| u.node) {
+                Ok(i) if up[i].pred != NONE => at = up[i].pred,
+                _ => break,
             }
-            chain.push(index.id(n));
-            at = from as usize;
         }
         chain.reverse();
         chain

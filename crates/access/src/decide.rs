@@ -1,6 +1,6 @@
 //! The questions: may P do X on T (spec §8), with the path that led there.
 
-use crate::closure::Closure;
+use crate::closure::{Closure, Path};
 use crate::index::{AccessIndex, FolderMeta, Ix, Who};
 use crate::{Action, Decision, Delegation, Facts, FolderOp, Grant, Permission, Reason, SendMode};
 use deputy_types::{FolderId, FolderRights, FolderRole, FolderUser, RecipientId, SharingFlags};
@@ -58,31 +58,31 @@ impl AccessIndex {
         Some((t, self.node(t).facts?))
     }
 
-    fn grant(&self, c: &Closure, permission: Permission, slot: usize) -> Grant {
-        Grant { permission, trustee: self.id(c.node_at(slot)), chain: c.chain(self, slot) }
+    fn grant(&self, c: &Closure, permission: Permission, path: Path) -> Grant {
+        Grant { permission, trustee: self.id(path.node), chain: c.chain(path) }
     }
 
     /// Full Access on `t` (spec §3.1): deny beats allow; `None` when neither applies.
     fn full_access(&self, c: &Closure, t: Ix) -> Option<Result<Grant, Grant>> {
         let node = self.node(t);
-        if let Some((slot, _)) = c.first_in(&node.fa_deny, |&x| x) {
-            return Some(Err(self.grant(c, Permission::FullAccess, slot)));
+        if let Some((path, _)) = c.first_in(&node.fa_deny, |&x| x) {
+            return Some(Err(self.grant(c, Permission::FullAccess, path)));
         }
-        c.first_in(&node.fa_allow, |&(x, _)| x).map(|(slot, _)| Ok(self.grant(c, Permission::FullAccess, slot)))
+        c.first_in(&node.fa_allow, |&(x, _)| x).map(|(path, _)| Ok(self.grant(c, Permission::FullAccess, path)))
     }
 
     /// Send As on `t` (spec §3.2): deny beats allow.
     fn send_as(&self, c: &Closure, t: Ix) -> Option<Result<Grant, Grant>> {
         let node = self.node(t);
-        if let Some((slot, _)) = c.first_in(&node.sa_deny, |&x| x) {
-            return Some(Err(self.grant(c, Permission::SendAs, slot)));
+        if let Some((path, _)) = c.first_in(&node.sa_deny, |&x| x) {
+            return Some(Err(self.grant(c, Permission::SendAs, path)));
         }
-        c.first_in(&node.sa_allow, |&x| x).map(|(slot, _)| Ok(self.grant(c, Permission::SendAs, slot)))
+        c.first_in(&node.sa_allow, |&x| x).map(|(path, _)| Ok(self.grant(c, Permission::SendAs, path)))
     }
 
     /// Send on Behalf on `t` (spec §3.3): `GrantSendOnBehalfTo` has no deny.
     fn send_on_behalf(&self, c: &Closure, t: Ix) -> Option<Grant> {
-        c.first_in(&self.node(t).sob, |&x| x).map(|(slot, _)| self.grant(c, Permission::SendOnBehalf, slot))
+        c.first_in(&self.node(t).sob, |&x| x).map(|(path, _)| self.grant(c, Permission::SendOnBehalf, path))
     }
 
     /// The one entry point: may `principal` do `action` on `target` (spec §8). Never panics.
@@ -176,7 +176,7 @@ impl AccessIndex {
     /// union of its groups' entries, else `Default` (spec §5).
     fn entry_rights(&self, c: &Closure, folder: FolderId, meta: &FolderMeta) -> FolderAccess {
         let entries = self.folder_entries.get(&folder).map_or(&[][..], Vec::as_slice);
-        let p = c.node_at(0);
+        let p = c.principal();
         if let Some(e) = entries.iter().find(|e| e.who == Who::Recipient(p)) {
             let reason =
                 Reason::FolderEntry { user: FolderUser::Recipient(self.id(p)), chain: Vec::new(), rights: e.rights };
@@ -184,18 +184,20 @@ impl AccessIndex {
         }
         let mut rights = FolderRights::empty();
         let mut flags = SharingFlags::empty();
-        let mut nearest: Option<usize> = None;
+        let mut nearest: Option<Path> = None;
         for e in entries {
             let Who::Recipient(u) = e.who else { continue };
-            if let Some(slot) = c.position(u) {
+            if let Some(path) = c.path(u) {
                 rights |= e.rights;
                 flags |= e.flags;
-                nearest = Some(nearest.map_or(slot, |n| n.min(slot)));
+                if nearest.is_none_or(|n| path.dist < n.dist) {
+                    nearest = Some(path);
+                }
             }
         }
-        if let Some(slot) = nearest {
-            let user = FolderUser::Recipient(self.id(c.node_at(slot)));
-            return (rights, flags, Reason::FolderEntry { user, chain: c.chain(self, slot), rights });
+        if let Some(path) = nearest {
+            let user = FolderUser::Recipient(self.id(path.node));
+            return (rights, flags, Reason::FolderEntry { user, chain: c.chain(path), rights });
         }
         let (rights, flags) = match entries.iter().find(|e| e.who == Who::Default) {
             Some(e) => (e.rights, e.flags),
@@ -218,8 +220,8 @@ impl AccessIndex {
         let mut out = Vec::new();
         // A target that is unknown, hidden or the principal itself yields nothing.
         let usable = |t: Ix| t != p && self.node(t).facts.is_some_and(|f| !f.hidden);
-        for (_, n) in c.nodes() {
-            let node = self.node(n);
+        for holder in c.all() {
+            let node = self.node(holder.node);
             for &t in &node.held_fa {
                 let opens = self.node(t).facts.is_some_and(|f| f.kind.has_mailbox());
                 if usable(t)
@@ -278,7 +280,7 @@ impl AccessIndex {
     pub fn member_of(&self, principal: RecipientId) -> Vec<(RecipientId, Vec<RecipientId>)> {
         let Some(p) = self.ix(principal) else { return Vec::new() };
         let c = Closure::of(self, p);
-        c.nodes().skip(1).map(|(slot, g)| (self.id(g), c.chain(self, slot))).collect()
+        c.all().iter().skip(1).map(|&path| (self.id(path.node), c.chain(path))).collect()
     }
 }
 

@@ -3,14 +3,21 @@
 //!
 //! Recipient ids are interned to dense `u32` indexes so that grants and
 //! memberships are small sorted vectors beside the recipient they belong to.
-//! Every list is kept sorted, so membership tests are binary searches and the
-//! index is updated in place: there is no cache to go stale.
+//! Every list is kept sorted, so membership tests are binary searches.
+//!
+//! Each group that confers permissions keeps its upward closure (`up`): the
+//! groups above it with their distances. A principal's groups are then its
+//! direct groups' closures, a handful of lookups instead of a walk over the
+//! graph. The closures are refreshed precisely when they can change: a
+//! membership edge under a group, or a group gaining or losing the power to
+//! confer; then the group and the groups below it are recomputed. Adding a
+//! user to a group touches no closure.
 
 use crate::Facts;
 use deputy_types::{
     FolderAce, FolderId, FolderRights, FolderUser, MailboxAce, MailboxRights, RecipientId, SendAsAce, SharingFlags,
 };
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A dense index for a recipient id.
 pub(crate) type Ix = u32;
@@ -23,6 +30,11 @@ pub(crate) struct Node {
     pub(crate) facts: Option<Facts>,
     /// Groups that list this recipient as a direct member, sorted.
     pub(crate) parents: Vec<Ix>,
+    /// Direct members of this recipient, sorted.
+    pub(crate) children: Vec<Ix>,
+    /// For a group that confers: itself and every conferring group above it,
+    /// sorted by node. Empty for everything else.
+    pub(crate) up: Vec<Up>,
     /// Allow entries with FullAccess on this mailbox: (trustee, automapping), sorted by trustee.
     pub(crate) fa_allow: Vec<(Ix, bool)>,
     /// Deny entries with FullAccess on this mailbox, sorted.
@@ -42,6 +54,21 @@ pub(crate) struct Node {
     /// Folders with an entry for this recipient, sorted.
     pub(crate) held_folders: Vec<FolderId>,
 }
+
+/// One group in a group's upward closure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Up {
+    /// The group above.
+    pub(crate) node: Ix,
+    /// Membership steps from the closure's owner (0 for itself).
+    pub(crate) dist: u32,
+    /// The member through which `node` was reached on a shortest path;
+    /// `NONE` for the owner itself.
+    pub(crate) pred: Ix,
+}
+
+/// No node.
+pub(crate) const NONE: Ix = Ix::MAX;
 
 /// Who a stored folder entry is for, with the recipient interned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,14 +187,68 @@ impl AccessIndex {
         new.sort_unstable();
         new.dedup();
         self.set_sob(ix, new);
+        let before = self.confers(ix);
         self.node_mut(ix).facts = Some(facts);
+        if self.confers(ix) != before {
+            self.refresh_from(ix);
+        }
     }
 
     /// Forgets a recipient's facts and SOB list. Grants naming it are removed by separate calls.
     pub fn remove_recipient(&mut self, id: RecipientId) {
         let Some(ix) = self.ix(id) else { return };
         self.set_sob(ix, Vec::new());
+        let before = self.confers(ix);
         self.node_mut(ix).facts = None;
+        if before {
+            self.refresh_from(ix);
+        }
+    }
+
+    /// Whether `ix` is a group whose members receive its grants: in the
+    /// directory, with a stored member list (not a dynamic group, spec §6).
+    pub(crate) fn confers(&self, ix: Ix) -> bool {
+        self.node(ix).facts.is_some_and(|f| f.kind.has_static_members())
+    }
+
+    /// Recomputes the closures that can contain `x`: its own and those of the
+    /// conferring groups below it.
+    fn refresh_from(&mut self, x: Ix) {
+        let mut affected = vec![x];
+        let mut seen: FxHashSet<Ix> = FxHashSet::default();
+        seen.insert(x);
+        let mut at = 0;
+        while let Some(&n) = affected.get(at) {
+            for &c in &self.node(n).children {
+                if self.confers(c) && seen.insert(c) {
+                    affected.push(c);
+                }
+            }
+            at += 1;
+        }
+        for n in affected {
+            let up = if self.confers(n) { self.compute_up(n) } else { Vec::new() };
+            self.node_mut(n).up = up;
+        }
+    }
+
+    /// Breadth-first walk up from the group `g` through conferring groups;
+    /// cycles are tolerated.
+    fn compute_up(&self, g: Ix) -> Vec<Up> {
+        let mut items = vec![Up { node: g, dist: 0, pred: NONE }];
+        let mut seen: FxHashSet<Ix> = FxHashSet::default();
+        seen.insert(g);
+        let mut at = 0;
+        while let Some(&Up { node, dist, .. }) = items.get(at) {
+            for &p in &self.node(node).parents {
+                if self.confers(p) && seen.insert(p) {
+                    items.push(Up { node: p, dist: dist + 1, pred: node });
+                }
+            }
+            at += 1;
+        }
+        items.sort_unstable_by_key(|u| u.node);
+        items
     }
 
     /// Replaces the SOB list of `target`, keeping the trustees' reverse lists in step.
@@ -186,13 +267,19 @@ impl AccessIndex {
     pub fn add_member(&mut self, group: RecipientId, member: RecipientId) {
         let g = self.intern(group);
         let m = self.intern(member);
-        insert_sorted(&mut self.node_mut(m).parents, g);
+        if insert_sorted(&mut self.node_mut(m).parents, g) {
+            insert_sorted(&mut self.node_mut(g).children, m);
+            self.refresh_from(m);
+        }
     }
 
     /// Removes a direct membership.
     pub fn remove_member(&mut self, group: RecipientId, member: RecipientId) {
-        if let (Some(g), Some(m)) = (self.ix(group), self.ix(member)) {
-            remove_sorted(&mut self.node_mut(m).parents, g);
+        if let (Some(g), Some(m)) = (self.ix(group), self.ix(member))
+            && remove_sorted(&mut self.node_mut(m).parents, g)
+        {
+            remove_sorted(&mut self.node_mut(g).children, m);
+            self.refresh_from(m);
         }
     }
 
