@@ -27,8 +27,8 @@ pub(crate) struct Path {
 pub(crate) struct Closure<'a> {
     index: &'a AccessIndex,
     principal: Ix,
-    /// The principal's direct groups that confer, with their closures.
-    direct: Vec<(Ix, &'a [Up])>,
+    /// The principal's direct groups (those that do not confer have no closure).
+    parents: &'a [Ix],
     /// Every holder, nearest first; built only when needed.
     all: OnceCell<Vec<Path>>,
 }
@@ -36,14 +36,13 @@ pub(crate) struct Closure<'a> {
 impl<'a> Closure<'a> {
     /// The holders for `principal`: itself and its conferring groups, with cycles tolerated.
     pub(crate) fn of(index: &'a AccessIndex, principal: Ix) -> Self {
-        let direct = index
-            .node(principal)
-            .parents
-            .iter()
-            .filter(|&&g| index.confers(g))
-            .map(|&g| (g, index.node(g).up.as_slice()))
-            .collect();
-        Self { index, principal, direct, all: OnceCell::new() }
+        Self { index, principal, parents: &index.node(principal).parents, all: OnceCell::new() }
+    }
+
+    /// The principal's direct groups that confer, with their closures.
+    fn direct(&self) -> impl Iterator<Item = (Ix, &'a [Up])> + '_ {
+        let index = self.index;
+        self.parents.iter().filter(move |&&g| index.confers(g)).map(move |&g| (g, index.node(g).up.as_slice()))
     }
 
     /// The principal's index.
@@ -57,7 +56,7 @@ impl<'a> Closure<'a> {
             return Some(Path { node, dist: 0, via: NONE });
         }
         let mut best: Option<Path> = None;
-        for &(g, up) in &self.direct {
+        for (g, up) in self.direct() {
             if let Ok(at) = up.binary_search_by_key(&node, |u| u.node) {
                 let dist = up[at].dist + 1;
                 if best.is_none_or(|b| dist < b.dist) {
@@ -72,7 +71,7 @@ impl<'a> Closure<'a> {
     pub(crate) fn all(&self) -> &[Path] {
         self.all.get_or_init(|| {
             let mut all = vec![Path { node: self.principal, dist: 0, via: NONE }];
-            for &(g, up) in &self.direct {
+            for (g, up) in self.direct() {
                 all.extend(up.iter().map(|u| Path { node: u.node, dist: u.dist + 1, via: g }));
             }
             all.sort_unstable_by_key(|p| (p.node, p.dist));
@@ -83,7 +82,7 @@ impl<'a> Closure<'a> {
     }
 
     fn size_hint(&self) -> usize {
-        1 + self.direct.iter().map(|(_, up)| up.len()).sum::<usize>()
+        1 + self.direct().map(|(_, up)| up.len()).sum::<usize>()
     }
 
     /// The nearest holder that `sorted` (by node) contains, with the entry found.
@@ -111,7 +110,7 @@ impl<'a> Closure<'a> {
     /// The groups from the principal up to `path.node` (empty for the
     /// principal itself), as [`crate::Grant::chain`] wants them.
     pub(crate) fn chain(&self, path: Path) -> Vec<RecipientId> {
-        let Some(&(_, up)) = self.direct.iter().find(|(g, _)| *g == path.via) else { return Vec::new() };
+        let Some((_, up)) = self.direct().find(|(g, _)| *g == path.via) else { return Vec::new() };
         let mut chain = Vec::with_capacity(path.dist as usize);
         let mut at = path.node;
         // Each step follows a shortest-path predecessor towards `via`; the

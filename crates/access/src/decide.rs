@@ -42,7 +42,7 @@ impl AccessIndex {
     /// sign in, with an enabled account).
     fn acting(&self, principal: RecipientId) -> Result<Ix, Reason> {
         let p = self.ix(principal).ok_or(Reason::UnknownPrincipal)?;
-        let facts = self.node(p).facts.ok_or(Reason::UnknownPrincipal)?;
+        let facts = self.facts(p).ok_or(Reason::UnknownPrincipal)?;
         if !facts.kind.can_sign_in() {
             return Err(Reason::PrincipalCannotAct(facts.kind));
         }
@@ -55,7 +55,7 @@ impl AccessIndex {
     /// The target's index and facts, if it is in the directory.
     fn known(&self, target: RecipientId) -> Option<(Ix, Facts)> {
         let t = self.ix(target)?;
-        Some((t, self.node(t).facts?))
+        Some((t, self.facts(t)?))
     }
 
     fn grant(&self, c: &Closure, permission: Permission, path: Path) -> Grant {
@@ -219,11 +219,11 @@ impl AccessIndex {
         let mut seen_folders: FxHashSet<FolderId> = FxHashSet::default();
         let mut out = Vec::new();
         // A target that is unknown, hidden or the principal itself yields nothing.
-        let usable = |t: Ix| t != p && self.node(t).facts.is_some_and(|f| !f.hidden);
+        let usable = |t: Ix| t != p && self.facts(t).is_some_and(|f| !f.hidden);
         for holder in c.all() {
-            let node = self.node(holder.node);
+            let node = self.cold(holder.node);
             for &t in &node.held_fa {
-                let opens = self.node(t).facts.is_some_and(|f| f.kind.has_mailbox());
+                let opens = self.facts(t).is_some_and(|f| f.kind.has_mailbox());
                 if usable(t)
                     && opens
                     && seen.insert((t, 0))

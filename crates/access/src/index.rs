@@ -22,16 +22,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// A dense index for a recipient id.
 pub(crate) type Ix = u32;
 
-/// Everything known about one recipient id, as a target and as a trustee.
+/// What a decision reads about one recipient id, kept small so that the
+/// hot data of 100,000 recipients stays in cache.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
-    /// `None` until the recipient is upserted (or after it is removed): ids
-    /// named only by grants or memberships have a node but no facts.
-    pub(crate) facts: Option<Facts>,
     /// Groups that list this recipient as a direct member, sorted.
     pub(crate) parents: Vec<Ix>,
-    /// Direct members of this recipient, sorted.
-    pub(crate) children: Vec<Ix>,
     /// For a group that confers: itself and every conferring group above it,
     /// sorted by node. Empty for everything else.
     pub(crate) up: Vec<Up>,
@@ -45,6 +41,13 @@ pub(crate) struct Node {
     pub(crate) sa_deny: Vec<Ix>,
     /// `GrantSendOnBehalfTo`, sorted.
     pub(crate) sob: Vec<Ix>,
+}
+
+/// What only updates and `delegations` read: the reverse links.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cold {
+    /// Direct members of this recipient, sorted.
+    pub(crate) children: Vec<Ix>,
     /// Targets on which this recipient holds a FullAccess allow entry, sorted.
     pub(crate) held_fa: Vec<Ix>,
     /// Targets on which this recipient holds a Send As allow entry, sorted.
@@ -111,8 +114,13 @@ pub struct AccessIndex {
     ids: FxHashMap<RecipientId, Ix>,
     /// Dense index → recipient id.
     pub(crate) rev: Vec<RecipientId>,
-    /// Dense index → node.
-    pub(crate) nodes: Vec<Node>,
+    /// Dense index → facts; `None` until the recipient is upserted (or after
+    /// it is removed): ids named only by grants or memberships have no facts.
+    facts: Vec<Option<Facts>>,
+    /// Dense index → what decisions read.
+    nodes: Vec<Node>,
+    /// Dense index → reverse links.
+    cold: Vec<Cold>,
     /// Registered folders. Entries live apart so that folders and their
     /// entries may arrive in any order, as they do in a snapshot.
     pub(crate) folders: FxHashMap<FolderId, FolderMeta>,
@@ -158,6 +166,20 @@ impl AccessIndex {
         &self.nodes[ix as usize]
     }
 
+    /// The facts of a dense index, if the recipient is in the directory.
+    pub(crate) fn facts(&self, ix: Ix) -> Option<Facts> {
+        self.facts[ix as usize]
+    }
+
+    /// The reverse links of a dense index.
+    pub(crate) fn cold(&self, ix: Ix) -> &Cold {
+        &self.cold[ix as usize]
+    }
+
+    fn cold_mut(&mut self, ix: Ix) -> &mut Cold {
+        &mut self.cold[ix as usize]
+    }
+
     /// The recipient id of a dense index.
     pub(crate) fn id(&self, ix: Ix) -> RecipientId {
         self.rev[ix as usize]
@@ -173,6 +195,8 @@ impl AccessIndex {
         self.ids.insert(id, ix);
         self.rev.push(id);
         self.nodes.push(Node::default());
+        self.cold.push(Cold::default());
+        self.facts.push(None);
         ix
     }
 
@@ -188,7 +212,7 @@ impl AccessIndex {
         new.dedup();
         self.set_sob(ix, new);
         let before = self.confers(ix);
-        self.node_mut(ix).facts = Some(facts);
+        self.facts[ix as usize] = Some(facts);
         if self.confers(ix) != before {
             self.refresh_from(ix);
         }
@@ -199,7 +223,7 @@ impl AccessIndex {
         let Some(ix) = self.ix(id) else { return };
         self.set_sob(ix, Vec::new());
         let before = self.confers(ix);
-        self.node_mut(ix).facts = None;
+        self.facts[ix as usize] = None;
         if before {
             self.refresh_from(ix);
         }
@@ -208,7 +232,7 @@ impl AccessIndex {
     /// Whether `ix` is a group whose members receive its grants: in the
     /// directory, with a stored member list (not a dynamic group, spec §6).
     pub(crate) fn confers(&self, ix: Ix) -> bool {
-        self.node(ix).facts.is_some_and(|f| f.kind.has_static_members())
+        self.facts(ix).is_some_and(|f| f.kind.has_static_members())
     }
 
     /// Recomputes the closures that can contain `x`: its own and those of the
@@ -219,7 +243,7 @@ impl AccessIndex {
         seen.insert(x);
         let mut at = 0;
         while let Some(&n) = affected.get(at) {
-            for &c in &self.node(n).children {
+            for &c in &self.cold(n).children {
                 if self.confers(c) && seen.insert(c) {
                     affected.push(c);
                 }
@@ -255,10 +279,10 @@ impl AccessIndex {
     fn set_sob(&mut self, target: Ix, new: Vec<Ix>) {
         let old = std::mem::take(&mut self.node_mut(target).sob);
         for &t in old.iter().filter(|t| new.binary_search(t).is_err()) {
-            remove_sorted(&mut self.node_mut(t).held_sob, target);
+            remove_sorted(&mut self.cold_mut(t).held_sob, target);
         }
         for &t in new.iter().filter(|t| old.binary_search(t).is_err()) {
-            insert_sorted(&mut self.node_mut(t).held_sob, target);
+            insert_sorted(&mut self.cold_mut(t).held_sob, target);
         }
         self.node_mut(target).sob = new;
     }
@@ -268,7 +292,7 @@ impl AccessIndex {
         let g = self.intern(group);
         let m = self.intern(member);
         if insert_sorted(&mut self.node_mut(m).parents, g) {
-            insert_sorted(&mut self.node_mut(g).children, m);
+            insert_sorted(&mut self.cold_mut(g).children, m);
             self.refresh_from(m);
         }
     }
@@ -278,7 +302,7 @@ impl AccessIndex {
         if let (Some(g), Some(m)) = (self.ix(group), self.ix(member))
             && remove_sorted(&mut self.node_mut(m).parents, g)
         {
-            remove_sorted(&mut self.node_mut(g).children, m);
+            remove_sorted(&mut self.cold_mut(g).children, m);
             self.refresh_from(m);
         }
     }
@@ -301,7 +325,7 @@ impl AccessIndex {
                 Ok(at) => allow[at].1 = ace.automapping,
                 Err(at) => allow.insert(at, (u, ace.automapping)),
             }
-            insert_sorted(&mut self.node_mut(u).held_fa, t);
+            insert_sorted(&mut self.cold_mut(u).held_fa, t);
         }
     }
 
@@ -320,7 +344,7 @@ impl AccessIndex {
             if let Ok(at) = allow.binary_search_by_key(&u, |&(x, _)| x) {
                 allow.remove(at);
             }
-            remove_sorted(&mut self.node_mut(u).held_fa, t);
+            remove_sorted(&mut self.cold_mut(u).held_fa, t);
         }
     }
 
@@ -332,7 +356,7 @@ impl AccessIndex {
             insert_sorted(&mut self.node_mut(t).sa_deny, u);
         } else {
             insert_sorted(&mut self.node_mut(t).sa_allow, u);
-            insert_sorted(&mut self.node_mut(u).held_sa, t);
+            insert_sorted(&mut self.cold_mut(u).held_sa, t);
         }
     }
 
@@ -343,7 +367,7 @@ impl AccessIndex {
             remove_sorted(&mut self.node_mut(t).sa_deny, u);
         } else {
             remove_sorted(&mut self.node_mut(t).sa_allow, u);
-            remove_sorted(&mut self.node_mut(u).held_sa, t);
+            remove_sorted(&mut self.cold_mut(u).held_sa, t);
         }
     }
 
@@ -366,7 +390,7 @@ impl AccessIndex {
             FolderUser::Anonymous => Who::Anonymous,
             FolderUser::Recipient(id) => {
                 let u = self.intern(id);
-                insert_sorted(&mut self.node_mut(u).held_folders, ace.folder);
+                insert_sorted(&mut self.cold_mut(u).held_folders, ace.folder);
                 Who::Recipient(u)
             }
         };
@@ -385,7 +409,7 @@ impl AccessIndex {
             FolderUser::Anonymous => Who::Anonymous,
             FolderUser::Recipient(id) => {
                 let Some(u) = self.ix(id) else { return };
-                remove_sorted(&mut self.node_mut(u).held_folders, folder);
+                remove_sorted(&mut self.cold_mut(u).held_folders, folder);
                 Who::Recipient(u)
             }
         };
