@@ -38,7 +38,7 @@ pub struct MailboxGrant {
 /// One Send As entry, as `Get-RecipientPermission` and `Get-ADPermission` show it.
 pub type SendAsRow = SendAsAce;
 
-fn get<'s>(s: &'s State, id: RecipientId) -> Result<&'s Recipient> {
+fn get(s: &State, id: RecipientId) -> Result<&Recipient> {
     s.dir.get(id).ok_or_else(|| CoreError::Gone(id.to_string()))
 }
 

@@ -1,6 +1,8 @@
 //! The core services on the embedded store: mutations commit, apply, audit,
 //! survive a reload, and fail without changing anything.
 
+#![allow(clippy::unwrap_used, reason = "test scaffolding: a failed unwrap is a failed test")]
+
 use deputy_access::{Action, Reason, SendMode};
 use deputy_core::{CoreError, Ctx, Deputy, FolderPermissionEdit, MailboxGrant, MultiEdit, NewRecipient, RecipientEdit};
 use deputy_store::AuditQuery;

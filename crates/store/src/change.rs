@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 /// One mutation of the stored directory. `Put*` inserts or replaces by key;
 /// `Delete*` of something absent is not an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[expect(clippy::large_enum_variant, reason = "a batch is built once per command and moved, never copied around; boxing buys nothing")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a batch is built once per command and moved, never copied around; boxing buys nothing"
+)]
 pub enum Change {
     /// Sets the organization's settings.
     SetOrganization(Organization),

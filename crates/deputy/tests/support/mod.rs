@@ -1,0 +1,161 @@
+//! Starting the real `deputy` binary on loopback, and driving it with `deputy shell`.
+#![allow(clippy::expect_used, reason = "test scaffolding: a failed expectation is a failed test")]
+#![allow(dead_code, reason = "each test binary uses a different part of this module")]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "Adm1n!Pass";
+pub const BIN: &str = env!("CARGO_BIN_EXE_deputy");
+
+/// A data directory removed at the end of the test.
+pub struct TempDir(pub PathBuf);
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let n =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_nanos();
+        Self(std::env::temp_dir().join(format!("deputy-e2e-{name}-{}-{n}", std::process::id())))
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback port nobody is listening on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("bound address").port()
+}
+
+/// `deputy init`.
+pub fn init(dir: &Path, domain: &str) -> Output {
+    Command::new(BIN)
+        .args(["init", "--data"])
+        .arg(dir)
+        .args(["--domain", domain, "--admin-password", PASSWORD])
+        .output()
+        .expect("run deputy init")
+}
+
+/// A running `deputy serve`.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub stdout: Vec<String>,
+}
+
+impl Server {
+    /// Starts `deputy serve` on a free port and waits for its ready line.
+    pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data"])
+            .arg(dir)
+            .args(["--http", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env("DEPUTY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn deputy serve");
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read server stdout");
+            assert!(n > 0, "deputy serve exited before it was ready: {lines:?}");
+            let ready = line.starts_with("deputy ready");
+            lines.push(line.trim_end().to_owned());
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "deputy serve not ready in time");
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Self { child, url: format!("http://127.0.0.1:{port}"), stdout: lines }
+    }
+
+    /// `deputy shell -c SCRIPT` as the administrator.
+    pub fn shell(&self, script: &str) -> Shell {
+        self.shell_as("admin", PASSWORD, script)
+    }
+
+    pub fn shell_as(&self, user: &str, password: &str, script: &str) -> Shell {
+        let out = Command::new(BIN)
+            .args(["shell", "--server", &self.url, "--user", user, "--password", password, "-c", script])
+            .output()
+            .expect("run deputy shell");
+        Shell::from(out)
+    }
+
+    /// Parses `SCRIPT | ConvertTo-Json` output as a JSON array (one object becomes `[obj]`).
+    pub fn json(&self, script: &str) -> Vec<serde_json::Value> {
+        let out = self.shell(&format!("{script} | ConvertTo-Json -Depth 4"));
+        assert!(out.ok, "{script} failed: {}", out.stderr);
+        if out.stdout.trim().is_empty() {
+            return Vec::new();
+        }
+        match serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout)) {
+            serde_json::Value::Array(a) => a,
+            v => vec![v],
+        }
+    }
+
+    /// Stops with SIGTERM and waits.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a `deputy shell` run printed.
+#[derive(Debug)]
+pub struct Shell {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Shell {
+    fn from(o: Output) -> Self {
+        Self {
+            ok: o.status.success(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Shell {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn expect_ok(self) -> String {
+        assert!(self.ok, "shell failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self.stdout
+    }
+
+    /// Asserts failure and returns stderr.
+    #[track_caller]
+    pub fn expect_err(self) -> String {
+        assert!(!self.ok, "shell should have failed:\nstdout: {}", self.stdout);
+        self.stderr
+    }
+}
