@@ -39,7 +39,7 @@ impl State {
             .into_iter()
             .map(|(permission, action)| {
                 let decision = self.access.decide(principal, action, target);
-                let reason = decision.explain(&name);
+                let reason = decision.explain_for(principal, &name);
                 AccessCheck { permission, decision, reason }
             })
             .collect()

@@ -52,6 +52,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("DEPUTY_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let fresh = is_empty_dir(&args.data);
     let deputy = open_embedded(&args.data).await?;
