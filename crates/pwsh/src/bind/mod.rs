@@ -177,16 +177,18 @@ pub(crate) fn complete(
     if candidates.is_empty() {
         return Err(Error::ParameterSetNotResolved);
     }
+    // A set missing a mandatory parameter is passed over, not an error, while a later set may still fit
+    // (Exchange lists `Get-MailboxPermission`'s Owner set, which needs -Owner, before the usual one).
     let mut first_error = None;
     for set in candidates {
         match bind_set(set, bound, input) {
             Ok(args) => {
                 let missing: Vec<&str> =
                     set.iter().filter(|p| p.mandatory && !args.contains_key(p.name)).map(|p| p.name).collect();
-                if !missing.is_empty() {
-                    return Err(Error::MissingMandatory(missing.join(", ")));
+                if missing.is_empty() {
+                    return Ok(args);
                 }
-                return Ok(args);
+                first_error.get_or_insert(Error::MissingMandatory(missing.join(", ")));
             }
             Err(e) => {
                 first_error.get_or_insert(e);

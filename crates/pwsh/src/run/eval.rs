@@ -13,67 +13,74 @@ const MAX_RANGE: i64 = 1_000_000;
 impl Exec<'_> {
     pub(crate) fn eval<'f>(&'f mut self, expr: &'f Expr) -> Fut<'f, Result<Value, Flow>> {
         Box::pin(async move {
-            Ok(match expr {
-                Expr::String(s) => Value::String(s.clone()),
-                Expr::Int(i) => Value::Int(*i),
-                Expr::Expandable(parts) => {
-                    let mut s = String::new();
-                    for part in parts {
-                        match part {
-                            StringPart::Literal(l) => s.push_str(l),
-                            StringPart::Variable(v) => s.push_str(&self.variable(v).to_pwsh_string()),
-                            StringPart::Subexpression(stmts) => {
-                                s.push_str(&Value::collapse(self.run_statements(stmts).await?).to_pwsh_string())
-                            }
-                        }
-                    }
-                    Value::String(s)
-                }
-                Expr::Variable(name) => self.variable(name),
-                Expr::Member { target, name } => self.eval(target).await?.member(name),
-                Expr::Index { target, index } => {
-                    let target = self.eval(target).await?;
-                    let index = self.eval(index).await?;
-                    index_value(&target, &index)
-                }
-                Expr::Array(items) => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for item in items {
-                        out.push(self.eval(item).await?);
-                    }
-                    Value::Array(out)
-                }
-                Expr::ArraySubexpression(stmts) => Value::Array(self.run_statements(stmts).await?),
-                Expr::Subexpression(stmts) => Value::collapse(self.run_statements(stmts).await?),
-                Expr::Paren(p) => Value::collapse(self.run_pipeline(p).await?),
-                Expr::Hashtable(entries) => {
-                    let mut out = Vec::with_capacity(entries.len());
-                    for (k, p) in entries {
-                        out.push((k.clone(), Value::collapse(self.run_pipeline(p).await?)));
-                    }
-                    Value::Hashtable(out)
-                }
-                Expr::ScriptBlock(b) => Value::ScriptBlock(b.clone()),
-                Expr::Binary { op, left, right } => {
-                    let l = self.eval(left).await?;
-                    match op {
-                        BinaryOp::And if !l.is_truthy() => Value::Bool(false),
-                        BinaryOp::Or if l.is_truthy() => Value::Bool(true),
-                        BinaryOp::And | BinaryOp::Or => Value::Bool(self.eval(right).await?.is_truthy()),
-                        _ => {
-                            let r = self.eval(right).await?;
-                            binary(*op, l, r)?
+            self.descend()?;
+            let value = self.eval_node(expr).await;
+            self.ascend();
+            value
+        })
+    }
+
+    async fn eval_node(&mut self, expr: &Expr) -> Result<Value, Flow> {
+        Ok(match expr {
+            Expr::String(s) => Value::String(s.clone()),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Expandable(parts) => {
+                let mut s = String::new();
+                for part in parts {
+                    match part {
+                        StringPart::Literal(l) => s.push_str(l),
+                        StringPart::Variable(v) => s.push_str(&self.variable(v).to_pwsh_string()),
+                        StringPart::Subexpression(stmts) => {
+                            s.push_str(&Value::collapse(self.run_statements(stmts).await?).to_pwsh_string())
                         }
                     }
                 }
-                Expr::Unary { op: UnaryOp::Not, operand } => Value::Bool(!self.eval(operand).await?.is_truthy()),
-                Expr::Unary { op: UnaryOp::Negate, operand } => {
-                    let v = self.eval(operand).await?;
-                    let n = to_int(&v).ok_or_else(|| not_a_number(&v))?;
-                    Value::Int(n.checked_neg().ok_or_else(overflow)?)
+                Value::String(s)
+            }
+            Expr::Variable(name) => self.variable(name),
+            Expr::Member { target, name } => self.eval(target).await?.member(name),
+            Expr::Index { target, index } => {
+                let target = self.eval(target).await?;
+                let index = self.eval(index).await?;
+                index_value(&target, &index)
+            }
+            Expr::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item).await?);
                 }
-                Expr::Cast { type_name, operand } => cast(type_name, self.eval(operand).await?)?,
-            })
+                Value::Array(out)
+            }
+            Expr::ArraySubexpression(stmts) => Value::Array(self.run_statements(stmts).await?),
+            Expr::Subexpression(stmts) => Value::collapse(self.run_statements(stmts).await?),
+            Expr::Paren(p) => Value::collapse(self.run_pipeline(p).await?),
+            Expr::Hashtable(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, p) in entries {
+                    out.push((k.clone(), Value::collapse(self.run_pipeline(p).await?)));
+                }
+                Value::Hashtable(out)
+            }
+            Expr::ScriptBlock(b) => Value::ScriptBlock(b.clone()),
+            Expr::Binary { op, left, right } => {
+                let l = self.eval(left).await?;
+                match op {
+                    BinaryOp::And if !l.is_truthy() => Value::Bool(false),
+                    BinaryOp::Or if l.is_truthy() => Value::Bool(true),
+                    BinaryOp::And | BinaryOp::Or => Value::Bool(self.eval(right).await?.is_truthy()),
+                    _ => {
+                        let r = self.eval(right).await?;
+                        binary(*op, l, r)?
+                    }
+                }
+            }
+            Expr::Unary { op: UnaryOp::Not, operand } => Value::Bool(!self.eval(operand).await?.is_truthy()),
+            Expr::Unary { op: UnaryOp::Negate, operand } => {
+                let v = self.eval(operand).await?;
+                let n = to_int(&v).ok_or_else(|| not_a_number(&v))?;
+                Value::Int(n.checked_neg().ok_or_else(overflow)?)
+            }
+            Expr::Cast { type_name, operand } => cast(type_name, self.eval(operand).await?)?,
         })
     }
 }

@@ -8,6 +8,7 @@ use super::builtins::{self, Builtin};
 use crate::bind::{self, Action, Bound, OutputFormat, RawArg};
 use crate::error::Error;
 use crate::host::Host;
+use crate::limits::MAX_NESTING;
 use crate::params::{CommandInfo, Invocation};
 use crate::syntax::{
     AssignOp, Command, CommandElement, Pipeline, PipelineElement, ScriptBlock, Statement, StatementKind,
@@ -44,7 +45,17 @@ pub(crate) struct Exec<'a> {
     pub output_format: Option<OutputFormat>,
     /// `$_` while a script block runs for a piped object.
     underscore: Option<Value>,
+    /// How deep evaluation has recursed (expressions, pipelines, script blocks); see [`MAX_CALL_DEPTH`].
+    depth: usize,
 }
+
+/// The deepest evaluation recursion allowed, counting expressions, command pipelines and script blocks. The
+/// parser bounds how deep a script nests, but a script block can call itself (`$f = { 1 | ForEach-Object $f }`)
+/// and each call may nest again: without this bound the stack overflows and takes the whole server down. A
+/// level of the parser's nesting costs at most two here (`Get-Mailbox (…)`: the parenthesis and the command
+/// in it), plus a few for the statement itself and its innermost values, so every script the parser accepts
+/// stays within it; at the limit a debug build uses about 1.5 MiB of a 2 MiB tokio worker stack.
+pub(crate) const MAX_CALL_DEPTH: usize = 2 * MAX_NESTING + 8;
 
 /// A pipeline stage, resolved and with its named arguments bound.
 enum Stage<'p> {
@@ -64,6 +75,7 @@ impl<'a> Exec<'a> {
             console: Vec::new(),
             output_format: None,
             underscore: None,
+            depth: 0,
         }
     }
 
@@ -77,6 +89,22 @@ impl<'a> Exec<'a> {
             "_" | "psitem" => self.underscore.clone().unwrap_or_default(),
             _ => self.vars.get(&lower).cloned().unwrap_or_default(),
         }
+    }
+
+    /// Enters one level of evaluation, or stops the script when recursion went too deep.
+    pub(crate) fn descend(&mut self) -> Result<(), Flow> {
+        if self.depth >= MAX_CALL_DEPTH {
+            // A terminating error, as in PowerShell: reporting it and going on would let a block that calls
+            // itself twice run 2^depth times.
+            return Err(Flow::Script("The script failed due to call depth overflow.".into()));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves a level entered with [`Exec::descend`].
+    pub(crate) fn ascend(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     /// Records an error according to `-ErrorAction`.
@@ -135,84 +163,98 @@ impl<'a> Exec<'a> {
 
     /// Runs a script block with `$_` set to `item`.
     pub(crate) async fn run_block(&mut self, block: &ScriptBlock, item: Option<Value>) -> Result<Vec<Value>, Flow> {
+        self.descend()?;
         let saved = std::mem::replace(&mut self.underscore, item);
         let result = self.run_statements(&block.statements).await;
         self.underscore = saved;
+        self.ascend();
         result
     }
 
     /// Resolves every command first (nothing runs if one is unknown), binds named arguments for every stage,
     /// then runs the stages in order, each consuming the previous stage's output.
     pub(crate) fn run_pipeline<'f>(&'f mut self, pipeline: &'f Pipeline) -> Fut<'f, Result<Vec<Value>, Flow>> {
+        // A lone expression (`(…)`, hashtable values, `$x = …`) is just evaluated: the same result, without the
+        // large stack frame of the general case at every level of nesting.
+        if let [PipelineElement::Expression(e)] = pipeline.elements.as_slice() {
+            return Box::pin(async move { Ok(self.eval(e).await?.unroll()) });
+        }
         Box::pin(async move {
-            let mut commands = Vec::new();
-            for element in &pipeline.elements {
-                if let PipelineElement::Command(c) = element {
-                    let resolved = match builtins::lookup(&c.name) {
-                        Some(b) => (Some(b), b.info()),
-                        None => match self.host.command(&c.name) {
-                            Some(info) => (None, info),
-                            None => return Err(Error::CommandNotFound(c.name.clone()).into()),
-                        },
-                    };
-                    commands.push(resolved);
-                }
-            }
-            let mut stages = Vec::new();
-            let mut commands = commands.into_iter();
-            for element in &pipeline.elements {
-                match element {
-                    PipelineElement::Expression(e) => stages.push(Stage::Expression(e)),
-                    PipelineElement::Command(c) => {
-                        let Some((builtin, info)) = commands.next() else { break };
-                        let bound = self.bind_command(c, &info, builtin).await?;
-                        if let Some(f) = bound.common.output_format {
-                            self.output_format = Some(f);
-                        }
-                        stages.push(match builtin {
-                            Some(b) => Stage::Builtin(b, info, bound),
-                            None => Stage::Host(info, bound),
-                        });
-                    }
-                }
-            }
-            let mut data: Option<Vec<Value>> = None;
-            for stage in stages {
-                let out = match stage {
-                    Stage::Expression(e) => self.eval(e).await?.unroll(),
-                    Stage::Host(info, bound) => match data.take() {
-                        None => self.invoke_host(&info, &bound, None).await?,
-                        Some(inputs) => {
-                            let mut out = Vec::new();
-                            for item in inputs {
-                                out.extend(self.invoke_host(&info, &bound, Some(item)).await?);
-                            }
-                            out
-                        }
-                    },
-                    Stage::Builtin(b, info, bound) => {
-                        let args = match bind::complete(&info, &bound, None) {
-                            Ok(args) => args,
-                            Err(e) => {
-                                self.report(format!("{} : {e}", info.name), bound.common.error_action)?;
-                                data = Some(Vec::new());
-                                continue;
-                            }
-                        };
-                        let call = Invocation {
-                            command: info.name,
-                            args,
-                            line: self.line.to_string(),
-                            what_if: bound.common.what_if,
-                            input: None,
-                        };
-                        builtins::run(self, b, call, bound.common, data.take()).await?
-                    }
-                };
-                data = Some(out);
-            }
-            Ok(data.unwrap_or_default())
+            self.descend()?;
+            let out = self.run_commands(pipeline).await;
+            self.ascend();
+            out
         })
+    }
+
+    async fn run_commands(&mut self, pipeline: &Pipeline) -> Result<Vec<Value>, Flow> {
+        let mut commands = Vec::new();
+        for element in &pipeline.elements {
+            if let PipelineElement::Command(c) = element {
+                let resolved = match builtins::lookup(&c.name) {
+                    Some(b) => (Some(b), b.info()),
+                    None => match self.host.command(&c.name) {
+                        Some(info) => (None, info),
+                        None => return Err(Error::CommandNotFound(c.name.clone()).into()),
+                    },
+                };
+                commands.push(resolved);
+            }
+        }
+        let mut stages = Vec::new();
+        let mut commands = commands.into_iter();
+        for element in &pipeline.elements {
+            match element {
+                PipelineElement::Expression(e) => stages.push(Stage::Expression(e)),
+                PipelineElement::Command(c) => {
+                    let Some((builtin, info)) = commands.next() else { break };
+                    let bound = self.bind_command(c, &info, builtin).await?;
+                    if let Some(f) = bound.common.output_format {
+                        self.output_format = Some(f);
+                    }
+                    stages.push(match builtin {
+                        Some(b) => Stage::Builtin(b, info, bound),
+                        None => Stage::Host(info, bound),
+                    });
+                }
+            }
+        }
+        let mut data: Option<Vec<Value>> = None;
+        for stage in stages {
+            let out = match stage {
+                Stage::Expression(e) => self.eval(e).await?.unroll(),
+                Stage::Host(info, bound) => match data.take() {
+                    None => self.invoke_host(&info, &bound, None).await?,
+                    Some(inputs) => {
+                        let mut out = Vec::new();
+                        for item in inputs {
+                            out.extend(self.invoke_host(&info, &bound, Some(item)).await?);
+                        }
+                        out
+                    }
+                },
+                Stage::Builtin(b, info, bound) => {
+                    let args = match bind::complete(&info, &bound, None) {
+                        Ok(args) => args,
+                        Err(e) => {
+                            self.report(format!("{} : {e}", info.name), bound.common.error_action)?;
+                            data = Some(Vec::new());
+                            continue;
+                        }
+                    };
+                    let call = Invocation {
+                        command: info.name,
+                        args,
+                        line: self.line.to_string(),
+                        what_if: bound.common.what_if,
+                        input: None,
+                    };
+                    builtins::run(self, b, call, bound.common, data.take()).await?
+                }
+            };
+            data = Some(out);
+        }
+        Ok(data.unwrap_or_default())
     }
 
     /// Evaluates a command's arguments and binds its named parameters.

@@ -75,7 +75,10 @@ impl Session {
                     Vec::new()
                 }
             };
-            let mut text = exec.console.join("\n");
+            // `Write-Host -NoNewline` ends its line with a NUL so that the next Write-Host continues it; once the
+            // statement is over the marker has done its job and must not reach the client.
+            let console: Vec<&str> = exec.console.iter().map(|l| l.strip_suffix('\0').unwrap_or(l)).collect();
+            let mut text = console.join("\n");
             let formatted = render(&values, exec.output_format, &mut exec.warnings);
             if !text.is_empty() && !formatted.is_empty() {
                 text.push('\n');

@@ -5,7 +5,7 @@ use super::cursor::{PResult, Parser, is_dash, is_double_quote, is_hspace, is_ide
 
 /// Characters that end a bare word in command mode.
 fn ends_bareword(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '|' | ';' | ',' | '(' | ')' | '{' | '}' | '&')
+    is_hspace(c) || is_newline(c) || matches!(c, '|' | ';' | ',' | '(' | ')' | '{' | '}' | '&')
 }
 
 impl Parser {
@@ -122,7 +122,9 @@ impl Parser {
                     None => {
                         return Err(self.error_at(self.pos, "The script ends after a backtick (`).", true));
                     }
-                    Some(n) if is_newline(n) || is_hspace(n) => break,
+                    // A line continuation ends the word; skip_trivia consumes it.
+                    Some(n) if is_newline(n) => break,
+                    // Anything else is escaped, a space included: `Terry` Adams` is one word, as in PowerShell.
                     Some(n) => {
                         word.push(super::strings::escape(n));
                         self.pos += 2;
@@ -150,7 +152,8 @@ pub(super) fn number_value(word: &str) -> Option<i64> {
         return None;
     }
     let lower = digits.to_ascii_lowercase();
-    let (body, multiplier) = match lower.len().checked_sub(2).map(|i| lower.split_at(i)) {
+    // `split_at_checked`: a word such as `1€` has no character boundary two bytes from its end.
+    let (body, multiplier) = match lower.len().checked_sub(2).and_then(|i| lower.split_at_checked(i)) {
         Some((b, "kb")) => (b.to_string(), 1i64 << 10),
         Some((b, "mb")) => (b.to_string(), 1 << 20),
         Some((b, "gb")) => (b.to_string(), 1 << 30),

@@ -22,9 +22,10 @@ pub(super) fn is_double_quote(c: char) -> bool {
     matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\u{201E}')
 }
 
-/// Whitespace that does not end a statement.
+/// Whitespace that does not end a statement. U+FEFF counts: Windows editors start .ps1 files with it as a byte
+/// order mark, and PowerShell ignores it rather than reading it into the first command's name.
 pub(super) fn is_hspace(c: char) -> bool {
-    c != '\n' && c != '\r' && c.is_whitespace()
+    c != '\n' && c != '\r' && (c.is_whitespace() || c == '\u{FEFF}')
 }
 
 pub(super) fn is_newline(c: char) -> bool {
@@ -47,6 +48,8 @@ pub(super) struct Parser {
     trivia_end: usize,
     /// Start positions of the top-level statements, for errors found after parsing.
     pub(crate) top_level_starts: Vec<usize>,
+    /// No `}` follows this position (found by a failed `${name}` search).
+    no_closing_brace_from: usize,
 }
 
 impl Parser {
@@ -58,6 +61,7 @@ impl Parser {
             last_end: 0,
             trivia_end: usize::MAX,
             top_level_starts: Vec::new(),
+            no_closing_brace_from: usize::MAX,
         }
     }
 
@@ -96,7 +100,10 @@ impl Parser {
     /// `Unexpected token 'x' in expression or statement.` for the token at the cursor.
     pub(super) fn unexpected(&self) -> ParseError {
         let end = (self.pos..self.chars.len())
-            .find(|&i| self.chars[i].is_whitespace() || (i > self.pos && "|;(){},".contains(self.chars[i])))
+            .find(|&i| {
+                let c = self.chars[i];
+                is_hspace(c) || is_newline(c) || (i > self.pos && "|;(){},".contains(c))
+            })
             .unwrap_or(self.chars.len())
             .max(self.pos + 1);
         let token: String = self.text(self.pos, end.min(self.pos + 40));
@@ -120,6 +127,11 @@ impl Parser {
         self.depth -= 1;
     }
 
+    /// Leaves `levels` levels entered one by one (the links of an operator or member chain).
+    pub(super) fn depth_release(&mut self, levels: usize) {
+        self.depth = self.depth.saturating_sub(levels);
+    }
+
     /// Skips spaces, comments and backtick line continuations; also newlines when `newlines` is set.
     pub(super) fn skip_trivia(&mut self, newlines: bool) -> PResult<()> {
         if self.pos != self.trivia_end {
@@ -129,18 +141,24 @@ impl Parser {
             match self.peek() {
                 Some(c) if is_hspace(c) => self.pos += 1,
                 Some(c) if newlines && is_newline(c) => self.pos += 1,
-                Some('`') => match self.peek_at(1) {
-                    Some('\r') if self.peek_at(2) == Some('\n') => self.pos += 3,
-                    Some(c) if is_newline(c) => self.pos += 2,
-                    None => {
+                Some('`') => {
+                    let len = match self.peek_at(1) {
+                        Some('\r') if self.peek_at(2) == Some('\n') => 3,
+                        Some(c) if is_newline(c) => 2,
+                        None => 1,
+                        _ => break,
+                    };
+                    // A continued line promises another: when the input ends right after it (the interactive
+                    // prompt sends each line with its newline) the statement is incomplete, not finished.
+                    if self.pos + len >= self.chars.len() {
                         return Err(self.error_at(
                             self.pos,
                             "A line ending with a backtick (`) continues on the next line, but the script ends here.",
                             true,
                         ));
                     }
-                    _ => break,
-                },
+                    self.pos += len;
+                }
                 Some('#') => {
                     while self.peek().is_some_and(|c| !is_newline(c)) {
                         self.pos += 1;
@@ -260,7 +278,15 @@ impl Parser {
     pub(super) fn read_variable_name(&mut self) -> Option<String> {
         match self.peek() {
             Some('{') => {
-                let end = (self.pos + 1..self.chars.len()).find(|&i| self.chars[i] == '}')?;
+                // Once a search for the closing brace has failed, every later one would fail too: remembering
+                // that keeps a line full of `${` linear instead of quadratic.
+                if self.pos >= self.no_closing_brace_from {
+                    return None;
+                }
+                let Some(end) = (self.pos + 1..self.chars.len()).find(|&i| self.chars[i] == '}') else {
+                    self.no_closing_brace_from = self.pos;
+                    return None;
+                };
                 let name = self.text(self.pos + 1, end);
                 self.pos = end + 1;
                 Some(name)

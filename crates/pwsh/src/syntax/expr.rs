@@ -23,7 +23,16 @@ impl Parser {
     }
 
     fn parse_binary(&mut self, min_prec: u8) -> PResult<Expr> {
-        let mut left = self.parse_unary()?;
+        let left = self.parse_unary()?;
+        // Each operator of a chain `a + b + c …` nests the tree one level deeper on the left, and evaluating or
+        // dropping the tree recurses that deep: a chain counts as nesting, like brackets do.
+        let mut links = 0;
+        let result = self.parse_binary_chain(min_prec, left, &mut links);
+        self.depth_release(links);
+        result
+    }
+
+    fn parse_binary_chain(&mut self, min_prec: u8, mut left: Expr, links: &mut usize) -> PResult<Expr> {
         loop {
             self.skip_trivia(false)?;
             let op_start = self.pos;
@@ -43,9 +52,9 @@ impl Parser {
                 ));
             }
             self.enter()?;
-            let right = self.parse_binary(precedence(op) + 1);
-            self.leave();
-            left = Expr::Binary { op, left: Box::new(left), right: Box::new(right?) };
+            *links += 1;
+            let right = self.parse_binary(precedence(op) + 1)?;
+            left = Expr::Binary { op, left: Box::new(left), right: Box::new(right) };
         }
         Ok(left)
     }
@@ -193,12 +202,22 @@ impl Parser {
 
     /// A primary followed by member access `.Name` and indexing `[i]` written directly after it.
     pub(super) fn parse_postfix(&mut self) -> PResult<Expr> {
-        let mut expr = self.parse_primary()?;
+        let expr = self.parse_primary()?;
+        // Like operator chains, `.a.b.c` and `[0][0]` nest the tree one level per link.
+        let mut links = 0;
+        let result = self.parse_postfix_chain(expr, &mut links);
+        self.depth_release(links);
+        result
+    }
+
+    fn parse_postfix_chain(&mut self, mut expr: Expr, links: &mut usize) -> PResult<Expr> {
         loop {
             match self.peek() {
                 Some('.')
                     if self.peek_at(1).is_some_and(|c| is_ident(c) || is_single_quote(c) || is_double_quote(c)) =>
                 {
+                    self.enter()?;
+                    *links += 1;
                     self.pos += 1;
                     let name = match self.peek() {
                         Some(c) if is_ident(c) => {
@@ -229,6 +248,8 @@ impl Parser {
                     expr = Expr::Member { target: Box::new(expr), name };
                 }
                 Some('[') => {
+                    self.enter()?;
+                    *links += 1;
                     let open = self.pos;
                     self.pos += 1;
                     self.enter()?;
