@@ -20,7 +20,7 @@ pub(crate) fn split_time(t: DateTime<Utc>) -> (i64, i64) {
 pub(crate) fn join_time(ms: i64, ns: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms)
         .and_then(|t| t.checked_add_signed(Duration::nanoseconds(ns)))
-        .ok_or_else(|| StoreError::Corrupt(format!("audit time {ms} ms + {ns} ns is out of range")))
+        .ok_or_else(|| StoreError::Corrupt(format!("stored time {ms} ms + {ns} ns is out of range")))
 }
 
 pub(crate) fn domain_type_name(kind: AcceptedDomainType) -> &'static str {
@@ -111,6 +111,13 @@ impl<'r> Columns<'r, '_> {
     pub(crate) fn recipient_id(&self, i: usize) -> Result<RecipientId, StoreError> {
         let s = self.text(i)?;
         s.parse().map_err(|_| corrupt(&self.column(i), s))
+    }
+
+    pub(crate) fn opt_recipient_id(&self, i: usize) -> Result<Option<RecipientId>, StoreError> {
+        match self.opt_text(i)? {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| corrupt(&self.column(i), s)),
+        }
     }
 
     pub(crate) fn folder_id(&self, i: usize) -> Result<FolderId, StoreError> {

@@ -1,12 +1,20 @@
 //! Deputy's embedded store: one SQLite database in the data directory.
 //!
 //! - Durability: WAL journal with `synchronous=FULL`, so every commit fsyncs the
-//!   log before [`Store::commit`] returns and survives power loss.
-//! - Atomicity: a batch is one `BEGIN IMMEDIATE` transaction; any error rolls it back.
+//!   log before [`Store::commit`] or [`MailStore::store`] returns and survives
+//!   power loss.
+//! - Group commit: one writer thread owns the only write connection; it applies
+//!   every write request already waiting in one transaction, each in its own
+//!   savepoint, and commits them with one fsync (see `writer`). A failing
+//!   request fails alone.
+//! - Atomicity: a request (a directory batch, a `store` call, a queue update
+//!   with its notice) is all or nothing.
 //! - Schema: normalized tables, versioned by `PRAGMA user_version` (see
 //!   [`SCHEMA_VERSION`]); a database from a newer Deputy is refused.
-//! - Concurrency: one connection behind a mutex; all SQLite work runs on
-//!   tokio's blocking pool, never on an async worker.
+//! - Concurrency: reads use a small pool of query-only connections, which WAL
+//!   lets run beside the writer; all SQLite work runs off tokio's async workers.
+//!   Dropping the last handle waits for the writer to finish the writes already
+//!   queued and close the database, so the directory can be reopened at once.
 //!
 //! Invariant: like every backend, this one decides nothing — it stores exactly
 //! the changes it is given, and the conformance suite in
@@ -14,20 +22,29 @@
 
 mod codec;
 mod error;
+mod mail_read;
+mod mail_write;
 mod migrations;
 mod read;
+mod readers;
 mod write;
+mod writer;
 
 pub use migrations::SCHEMA_VERSION;
 
 use async_trait::async_trait;
-use deputy_store::{AuditQuery, Change, Snapshot, Store, StoreError};
-use deputy_types::AuditRecord;
+use chrono::{DateTime, Utc};
+use deputy_store::{AuditQuery, Change, Delivery, MailStore, Snapshot, Store, StoreError, Stored};
+use deputy_types::{AuditRecord, BlobId, FolderCounts, FolderEntry, FolderId, QueuedMessage};
 use error::sql;
+use readers::Readers;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::sync::oneshot;
+use writer::{Job, Writer};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "deputy.db";
@@ -49,7 +66,8 @@ impl Default for SqliteOptions {
     }
 }
 
-/// What the open connection is actually running with, for status output and tests.
+/// What the write connection runs with, and what the writer has done, for
+/// status output and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics {
     /// `PRAGMA journal_mode`, lower-case (`wal`).
@@ -58,9 +76,14 @@ pub struct Diagnostics {
     pub synchronous: i64,
     /// `PRAGMA user_version`: the schema version.
     pub schema_version: i64,
+    /// Write transactions committed since the store was opened: one fsync each.
+    pub transactions: u64,
+    /// Write requests (`store`, `queue_update`, `commit` calls) those
+    /// transactions committed; above `transactions` when group commit merged some.
+    pub writes: u64,
 }
 
-/// The SQLite-backed [`Store`].
+/// The SQLite-backed [`Store`] and [`MailStore`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -69,12 +92,15 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    /// The write connection's settings, read once it was configured and migrated.
+    settings: Settings,
+    writer: Writer,
+    readers: Readers,
 }
 
 impl SqliteStore {
     /// Opens or creates `<dir>/deputy.db` (creating `dir` if missing), switches
-    /// it to WAL with full fsync, and migrates the schema.
+    /// it to WAL with full fsync, migrates the schema and starts the writer thread.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         Self::open_with(dir, &SqliteOptions::default())
     }
@@ -91,7 +117,7 @@ impl SqliteStore {
         let opening = format!("opening {}", path.display());
         let mut conn = Connection::open(&path).map_err(sql(&opening))?;
         conn.busy_timeout(options.busy_timeout).map_err(sql(&opening))?;
-        // Every change statement, the load queries and a few audit searches stay prepared.
+        // Every change statement and the mail statements stay prepared.
         conn.set_prepared_statement_cache_capacity(64);
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(sql(&opening))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -101,7 +127,10 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql(&opening))?;
         migrations::migrate(&mut conn)?;
-        Ok(Self { inner: Arc::new(Inner { path, conn: Mutex::new(conn) }) })
+        let settings = settings(&conn)?;
+        let writer = Writer::start(conn)?;
+        let readers = Readers::new(path.clone(), options.busy_timeout);
+        Ok(Self { inner: Arc::new(Inner { path, settings, writer, readers }) })
     }
 
     /// Whether `dir` already holds a Deputy database.
@@ -114,59 +143,118 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// The settings the connection runs with.
+    /// The settings the write connection runs with, and the writer's counters.
     pub async fn diagnostics(&self) -> Result<Diagnostics, StoreError> {
-        self.run(|conn| {
-            let read = |name: &str| -> Result<rusqlite::types::Value, StoreError> {
-                conn.pragma_query_value(None, name, |r| r.get(0)).map_err(sql("reading the connection settings"))
-            };
-            let text = |v| match v {
-                rusqlite::types::Value::Text(s) => Ok(s.to_lowercase()),
-                other => Err(StoreError::Backend(format!("unexpected pragma value {other:?}"))),
-            };
-            let int = |v| match v {
-                rusqlite::types::Value::Integer(n) => Ok(n),
-                other => Err(StoreError::Backend(format!("unexpected pragma value {other:?}"))),
-            };
-            Ok(Diagnostics {
-                journal_mode: text(read("journal_mode")?)?,
-                synchronous: int(read("synchronous")?)?,
-                schema_version: int(read("user_version")?)?,
-            })
+        let Settings { journal_mode, synchronous, schema_version } = self.inner.settings.clone();
+        let stats = &self.inner.writer.stats;
+        Ok(Diagnostics {
+            journal_mode,
+            synchronous,
+            schema_version,
+            transactions: stats.transactions.load(Ordering::Relaxed),
+            writes: stats.writes.load(Ordering::Relaxed),
         })
-        .await
     }
 
-    /// Runs `work` with the connection on the blocking pool.
-    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Runs `work` on a read connection on the blocking pool.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves no transaction open (rusqlite
-            // rolls back on drop), so the connection is still good to use.
-            let mut conn = inner.conn.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("the store's worker thread failed: {e}")))?
+        tokio::task::spawn_blocking(move || inner.readers.with(work))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the store's reading thread failed: {e}")))?
     }
+
+    /// Hands a write to the writer thread and waits for its group to commit.
+    async fn write<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.writer.send(job(reply))?;
+        answer.await.map_err(|_| {
+            StoreError::Backend(
+                "the store's writer thread stopped before answering; the write may or may not have landed".to_owned(),
+            )
+        })?
+    }
+}
+
+/// The pragmas [`Diagnostics`] reports, as the write connection has them.
+#[derive(Debug, Clone)]
+struct Settings {
+    journal_mode: String,
+    synchronous: i64,
+    schema_version: i64,
+}
+
+fn settings(conn: &Connection) -> Result<Settings, StoreError> {
+    let read = |name: &str| -> Result<rusqlite::types::Value, StoreError> {
+        conn.pragma_query_value(None, name, |r| r.get(0)).map_err(sql("reading the connection settings"))
+    };
+    let text = |v| match v {
+        rusqlite::types::Value::Text(s) => Ok(s.to_lowercase()),
+        other => Err(StoreError::Backend(format!("unexpected pragma value {other:?}"))),
+    };
+    let int = |v| match v {
+        rusqlite::types::Value::Integer(n) => Ok(n),
+        other => Err(StoreError::Backend(format!("unexpected pragma value {other:?}"))),
+    };
+    Ok(Settings {
+        journal_mode: text(read("journal_mode")?)?,
+        synchronous: int(read("synchronous")?)?,
+        schema_version: int(read("user_version")?)?,
+    })
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        self.run(read::load).await
+        self.read(read::load).await
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
-        self.run(move |conn| write::commit(conn, &changes, &audit)).await
+        self.write(|reply| Job::Commit { changes, audit, reply }).await
     }
 
     async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let query = query.clone();
-        self.run(move |conn| read::search_audit(conn, &query)).await
+        self.read(move |conn| read::search_audit(conn, &query)).await
+    }
+}
+
+#[async_trait]
+impl MailStore for SqliteStore {
+    async fn store(&self, deliveries: Vec<Delivery>) -> Result<Vec<Stored>, StoreError> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|reply| Job::Store { deliveries, reply }).await
+    }
+
+    async fn entries(&self, folder: FolderId) -> Result<Vec<FolderEntry>, StoreError> {
+        self.read(move |conn| mail_read::entries(conn, folder)).await
+    }
+
+    async fn body(&self, blob: BlobId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |conn| mail_read::body(conn, blob)).await
+    }
+
+    async fn folder_counts(&self, folders: &[FolderId]) -> Result<Vec<FolderCounts>, StoreError> {
+        let folders = folders.to_vec();
+        self.read(move |conn| mail_read::folder_counts(conn, &folders)).await
+    }
+
+    async fn queue_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.read(move |conn| mail_read::queue_due(conn, now, limit)).await
+    }
+
+    async fn queue_all(&self) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.read(|conn| mail_read::queue_all(conn)).await
+    }
+
+    async fn queue_update(&self, message: &QueuedMessage, notice: Option<Delivery>) -> Result<(), StoreError> {
+        let message = message.clone();
+        self.write(|reply| Job::QueueUpdate { message, notice, reply }).await
     }
 }

@@ -8,7 +8,7 @@ use deputy_store::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -101,6 +101,61 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_time ON audit (time, time_ns);
 CREATE INDEX audit_cmdlet ON audit (cmdlet, time, time_ns);
+";
+
+/// Version 2: message bodies, the folder entries that show them, per-folder UID
+/// state, and the outbound queue.
+///
+/// Times are (milliseconds since the epoch, nanoseconds within that millisecond)
+/// as in `audit`. Blob and queue ids use AUTOINCREMENT so an id is never handed
+/// out twice, even after its row is deleted: a stale id can only miss, never
+/// reach another message. Entry and state tables are WITHOUT ROWID so a folder's
+/// rows sit together in key order and counting them reads one range.
+const V2: &str = "
+-- size comes before raw so reading it never touches a large body's overflow pages.
+CREATE TABLE blobs (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    size  INTEGER NOT NULL CHECK (size BETWEEN 0 AND 4294967295),
+    raw   BLOB NOT NULL
+);
+-- Created on a folder's first message; uidnext only grows, so UIDs are never reused.
+CREATE TABLE folder_state (
+    folder       TEXT PRIMARY KEY,
+    uidvalidity  INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),
+    uidnext      INTEGER NOT NULL CHECK (uidnext BETWEEN 1 AND 4294967296)
+) WITHOUT ROWID;
+CREATE INDEX folder_state_uidvalidity ON folder_state (uidvalidity);
+-- size copies the body's size (bodies never change) so counts need no join.
+CREATE TABLE folder_entries (
+    folder       TEXT NOT NULL,
+    uid          INTEGER NOT NULL CHECK (uid BETWEEN 1 AND 4294967295),
+    blob         INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    flags        INTEGER NOT NULL,
+    internal_ms  INTEGER NOT NULL,
+    internal_ns  INTEGER NOT NULL CHECK (internal_ns BETWEEN 0 AND 999999),
+    creator      TEXT,
+    message_id   TEXT,
+    PRIMARY KEY (folder, uid)
+) WITHOUT ROWID;
+-- IMAP APPEND looks for a copy with the same Message-ID in the folder (spec §4.2).
+CREATE INDEX folder_entries_message_id ON folder_entries (folder, message_id);
+-- Removing a queue entry asks whether any folder still shows its body.
+CREATE INDEX folder_entries_blob ON folder_entries (blob);
+-- recipients is a JSON array of QueueRecipient (address and status).
+CREATE TABLE queue (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    blob        INTEGER NOT NULL,
+    mail_from   TEXT NOT NULL,
+    recipients  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL CHECK (attempts >= 0),
+    queued_ms   INTEGER NOT NULL,
+    queued_ns   INTEGER NOT NULL CHECK (queued_ns BETWEEN 0 AND 999999),
+    next_ms     INTEGER NOT NULL,
+    next_ns     INTEGER NOT NULL CHECK (next_ns BETWEEN 0 AND 999999)
+);
+CREATE INDEX queue_next ON queue (next_ms, next_ns);
+CREATE INDEX queue_blob ON queue (blob);
 ";
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction (so

@@ -9,18 +9,18 @@ use deputy_types::{
     AcceptedDomain, AuditRecord, Folder, FolderAce, FolderRights, MailboxAce, MailboxRights, Organization, Recipient,
     SendAsAce, SharingFlags,
 };
-use rusqlite::{Connection, ToSql, Transaction};
+use rusqlite::{Connection, ToSql};
 
 /// Runs `query` and decodes every row with `decode`, in one pass over one prepared statement.
-fn each<T>(
-    tx: &Transaction<'_>,
+pub(crate) fn each<T>(
+    conn: &Connection,
     table: &'static str,
     query: &str,
     params: &[&dyn ToSql],
     mut decode: impl FnMut(&Columns<'_, '_>) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let doing = format!("reading {table}");
-    let mut statement = tx.prepare_cached(query).map_err(sql(&doing))?;
+    let mut statement = conn.prepare_cached(query).map_err(sql(&doing))?;
     let mut rows = statement.query(params).map_err(sql(&doing))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(sql(&doing))? {

@@ -1,32 +1,29 @@
-//! Applying a batch: every change and audit record in one transaction.
+//! Applying a directory batch: every change and audit record, inside the
+//! transaction (and savepoint) the writer thread opened for it.
 
 use crate::codec::{domain_type_name, folder_user_key, split_time};
 use crate::error::sql;
 use deputy_store::{Change, StoreError};
 use deputy_types::{AuditRecord, Recipient};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 
-/// Applies `changes` in order and appends `audit`, all or nothing: any error
-/// drops the transaction, which rolls it back. With `synchronous=FULL` in WAL
-/// mode the commit fsyncs the log once before returning.
-pub(crate) fn commit(conn: &mut Connection, changes: &[Change], audit: &[AuditRecord]) -> Result<(), StoreError> {
-    // IMMEDIATE takes the write lock up front, so a busy database fails here
-    // (after busy_timeout) rather than halfway through the batch.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a commit"))?;
+/// Applies `changes` in order and appends `audit`. The caller's savepoint makes
+/// the batch all or nothing: on an error it rolls back what was applied.
+pub(crate) fn apply_batch(conn: &Connection, changes: &[Change], audit: &[AuditRecord]) -> Result<(), StoreError> {
     for change in changes {
-        apply(&tx, change)?;
+        apply(conn, change)?;
     }
     for record in audit {
-        insert_audit(&tx, record)?;
+        insert_audit(conn, record)?;
     }
-    tx.commit().map_err(sql("committing a batch"))
+    Ok(())
 }
 
-fn run(tx: &Transaction<'_>, doing: &str, query: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+fn run(tx: &Connection, doing: &str, query: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
     tx.prepare_cached(query).and_then(|mut s| s.execute(params)).map(|_| ()).map_err(sql(doing))
 }
 
-fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+fn apply(tx: &Connection, change: &Change) -> Result<(), StoreError> {
     match change {
         Change::SetOrganization(o) => run(
             tx,
@@ -133,7 +130,7 @@ fn apply(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
     }
 }
 
-fn put_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> {
+fn put_recipient(tx: &Connection, r: &Recipient) -> Result<(), StoreError> {
     let record = serde_json::to_string(r)
         .map_err(|e| StoreError::Backend(format!("encoding recipient {} as JSON: {e}", r.id)))?;
     run(
@@ -154,7 +151,7 @@ fn put_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> 
     )
 }
 
-fn insert_audit(tx: &Transaction<'_>, r: &AuditRecord) -> Result<(), StoreError> {
+fn insert_audit(tx: &Connection, r: &AuditRecord) -> Result<(), StoreError> {
     let (ms, ns) = split_time(r.time);
     run(
         tx,

@@ -61,7 +61,11 @@ async fn reopening_migrates_nothing_and_keeps_data() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(tables, 9, "organization, accepted_domains, recipients, members, 3 ace tables, folders, audit");
+    assert_eq!(
+        tables, 13,
+        "v1: organization, accepted_domains, recipients, members, 3 ace tables, folders, audit; \
+         v2: blobs, folder_state, folder_entries, queue"
+    );
 }
 
 #[tokio::test]

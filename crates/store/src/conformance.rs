@@ -20,8 +20,12 @@
 //!
 //! Atomicity of a failing batch cannot be forced portably; each backend tests it
 //! with its own fault injection.
+//!
+//! The [`mail`] module holds the cases for [`MailStore`](crate::MailStore),
+//! run with the same [`Harness`] by a backend whose store implements it.
 
 mod fixtures;
+pub mod mail;
 
 pub use fixtures::{
     BASE_MS, CMDLETS, Rng, VARIANTS, Workload, at_ms, audit_at, every_change, fid, plain_recipient, rich_recipient,

@@ -14,9 +14,11 @@
 
 mod change;
 pub mod conformance;
+mod mail;
 mod snapshot;
 
 pub use change::Change;
+pub use mail::{Delivery, MailStore, NewEntry, NewOutbound, Stored};
 pub use snapshot::Snapshot;
 
 use async_trait::async_trait;

@@ -67,6 +67,24 @@ impl WellKnownFolder {
         }
     }
 
+    /// `FolderType` in `Get-MailboxFolderStatistics`.
+    pub const fn folder_type(self) -> &'static str {
+        match self {
+            Self::Root => "Root",
+            Self::Inbox => "Inbox",
+            Self::SentItems => "SentItems",
+            Self::Drafts => "Drafts",
+            Self::DeletedItems => "DeletedItems",
+            Self::JunkEmail => "JunkEmail",
+            Self::Outbox => "Outbox",
+            Self::Archive => "Archive",
+            Self::Calendar => "Calendar",
+            Self::Contacts => "Contacts",
+            Self::Tasks => "Tasks",
+            Self::Notes => "Notes",
+        }
+    }
+
     /// Graph's locale-independent well-known name (`inbox`, `sentitems`, …).
     pub const fn graph_name(self) -> &'static str {
         match self {

@@ -9,6 +9,7 @@ mod audit;
 mod folder;
 mod grants;
 mod ids;
+mod message;
 mod org;
 mod recipient;
 mod rights;
@@ -18,6 +19,9 @@ pub use audit::AuditRecord;
 pub use folder::{Folder, WellKnownFolder};
 pub use grants::{FolderAce, FolderUser, MailboxAce, SendAsAce};
 pub use ids::{FolderId, RecipientId};
+pub use message::{
+    BlobId, FolderCounts, FolderEntry, MessageFlags, QueueId, QueueRecipient, QueuedMessage, RecipientStatus, Uid,
+};
 pub use org::{AcceptedDomain, AcceptedDomainType, Organization};
 pub use recipient::{Recipient, RecipientType, UnknownName};
 pub use rights::{FolderRights, FolderRole, InheritanceType, MailboxRights, SharingFlags};
