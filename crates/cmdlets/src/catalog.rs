@@ -466,6 +466,12 @@ pub(crate) const ALL: &[Spec] = &[
         params: &[IDENTITY, p("User", K::String), p("GroupMailbox", K::Switch), RESULT_SIZE, DOMAIN_CONTROLLER],
     },
     Spec { name: "New-MailboxFolder", params: &[p("Parent", K::String).mandatory(), p("Name", K::String).mandatory()] },
+    // --- Mail ---
+    Spec {
+        name: "Get-MailboxFolderStatistics",
+        params: &[IDENTITY, p("FolderScope", K::String), p("IncludeOldestAndNewestItems", K::Switch), RESULT_SIZE],
+    },
+    Spec { name: "Get-DkimSigningConfig", params: &[IDENTITY_OPT] },
     // --- Beyond Exchange (spec §8) ---
     Spec { name: "Test-DelegateAccess", params: &[IDENTITY, p("User", K::String).mandatory()] },
     Spec { name: "Get-DelegatedMailbox", params: &[p("User", K::String).at(0).mandatory().by_property_name()] },
@@ -531,6 +537,7 @@ mod tests {
             "Test-DelegateAccess",
             "Get-DelegatedMailbox",
             "Search-AdminAuditLog",
+            "Get-MailboxFolderStatistics",
         ];
         for name in required {
             assert!(find(name).is_some(), "{name} missing");

@@ -9,6 +9,7 @@
 
 mod catalog;
 mod folders;
+mod mail;
 mod objects;
 mod permissions;
 mod recipients;
@@ -63,6 +64,9 @@ impl Host for ExchangeHost {
             return out;
         }
         if let Some(out) = folders::invoke(self, &call).await {
+            return out;
+        }
+        if let Some(out) = mail::invoke(self, &call).await {
             return out;
         }
         Err(CommandError { message: format!("The cmdlet {name} has no implementation.") })

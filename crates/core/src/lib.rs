@@ -12,6 +12,7 @@
 
 mod error;
 mod folders;
+pub mod mail;
 mod permissions;
 mod queries;
 mod recipients;
@@ -25,7 +26,7 @@ pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};
 pub use state::State;
 
 use chrono::{DateTime, Utc};
-use deputy_store::{AuditQuery, Change, Store};
+use deputy_store::{AuditQuery, Change, MailStore, Store};
 use deputy_types::{AuditRecord, RecipientId};
 use std::sync::{Arc, RwLock};
 
@@ -94,9 +95,30 @@ impl<T> Plan<T> {
     }
 }
 
+/// Facts about the running server that cmdlets show but the organization's
+/// data does not hold (set once by the binary at start).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// The name the server uses in SMTP greetings and trace fields.
+    pub hostname: String,
+    /// The DKIM selector and the `p=` public key of the signing key, when signing is on.
+    pub dkim: Option<DkimPublic>,
+}
+
+/// What a domain must publish for Deputy's DKIM signatures to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimPublic {
+    /// The selector (`s=` of signatures; the record lives at `<selector>._domainkey.<domain>`).
+    pub selector: String,
+    /// The TXT record's value, e.g. `v=DKIM1; k=rsa; p=MIIB…`.
+    pub record: String,
+}
+
 /// The running organization: its store and its in-memory state.
 pub struct Deputy {
     store: Arc<dyn Store>,
+    mail: Arc<dyn MailStore>,
+    server: RwLock<ServerInfo>,
     state: RwLock<State>,
     writer: tokio::sync::Mutex<()>,
 }
@@ -108,10 +130,16 @@ impl std::fmt::Debug for Deputy {
 }
 
 impl Deputy {
-    /// Loads the organization from `store`.
-    pub async fn load(store: Arc<dyn Store>) -> Result<Self> {
+    /// Loads the organization from `store`; messages live in `mail` (usually the same backend).
+    pub async fn load(store: Arc<dyn Store>, mail: Arc<dyn MailStore>) -> Result<Self> {
         let snapshot = store.load().await?;
-        Ok(Self { store, state: RwLock::new(State::from_snapshot(snapshot)), writer: tokio::sync::Mutex::new(()) })
+        Ok(Self {
+            store,
+            mail,
+            server: RwLock::new(ServerInfo::default()),
+            state: RwLock::new(State::from_snapshot(snapshot)),
+            writer: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// Answers a question from the current state.
@@ -121,6 +149,16 @@ impl Deputy {
         // for a reader, so reading on is sound.
         let guard = self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&guard)
+    }
+
+    /// Facts about the running server.
+    pub fn server_info(&self) -> ServerInfo {
+        self.server.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Records facts about the running server (the binary, at start).
+    pub fn set_server_info(&self, info: ServerInfo) {
+        *self.server.write().unwrap_or_else(std::sync::PoisonError::into_inner) = info;
     }
 
     /// Whether the organization exists (`init` has run).

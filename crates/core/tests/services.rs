@@ -23,7 +23,8 @@ fn temp_dir(name: &str) -> TempDir {
 }
 
 async fn org(dir: &TempDir) -> Deputy {
-    let d = Deputy::load(Arc::new(SqliteStore::open(&dir.0).unwrap())).await.unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.0).unwrap());
+    let d = Deputy::load(store.clone(), store).await.unwrap();
     if !d.is_initialized() {
         d.initialize("contoso.test", "Adm1n!pass").await.unwrap();
     }

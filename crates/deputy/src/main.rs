@@ -1,12 +1,15 @@
 //! `deputy`: the binary. It reads flags and environment (nothing else does),
 //! opens the store, and wires the doors to the core (interface.md).
 
+mod keys;
+mod mailflow;
 mod serve;
 mod shell;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use deputy_core::Deputy;
+use deputy_store::MailStore;
 use deputy_store_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,11 +42,12 @@ enum Command {
     Shell(shell::ShellArgs),
 }
 
-/// Opens the embedded store in `dir`.
-pub(crate) async fn open_embedded(dir: &Path) -> Result<Arc<Deputy>> {
+/// Opens the embedded store in `dir`: the organization, and its message store.
+pub(crate) async fn open_embedded(dir: &Path) -> Result<(Arc<Deputy>, Arc<dyn MailStore>)> {
     let store = SqliteStore::open(dir).with_context(|| format!("opening the store in {}", dir.display()))?;
-    let deputy = Deputy::load(Arc::new(store)).await.context("loading the organization")?;
-    Ok(Arc::new(deputy))
+    let store = Arc::new(store);
+    let deputy = Deputy::load(store.clone(), store.clone()).await.context("loading the organization")?;
+    Ok((Arc::new(deputy), store))
 }
 
 /// Whether `dir` holds anything at all.
@@ -55,8 +59,9 @@ async fn init(data: &Path, domain: &str, password: &str) -> Result<()> {
     if !is_empty_dir(data) {
         bail!("{} already exists and is not empty; deputy init never overwrites a data directory", data.display());
     }
-    let deputy = open_embedded(data).await?;
+    let (deputy, _) = open_embedded(data).await?;
     deputy.initialize(domain, password).await.context("creating the organization")?;
+    keys::ensure(data, domain)?;
     println!("Initialized organization {domain} in {}; administrator: admin@{domain}", data.display());
     Ok(())
 }

@@ -1,12 +1,18 @@
 //! `deputy serve`: open (or create) the organization and run the doors.
 
+use crate::mailflow::SmtpDoor;
 use crate::{is_empty_dir, open_embedded};
 use anyhow::{Context, Result};
 use clap::Args;
 use deputy_admin::AdminState;
+use deputy_core::{DkimPublic, ServerInfo};
+use deputy_mailauth::MailResolver;
+use deputy_smtp::Mode;
 use rand::Rng;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Notify;
 use tracing_subscriber::EnvFilter;
 
 /// Flags of `deputy serve` (interface.md).
@@ -21,6 +27,41 @@ pub struct ServeArgs {
     /// The HTTP listener: admin API (and later Graph, Autodiscover, web admin).
     #[arg(long, default_value = "127.0.0.1:8080")]
     http: SocketAddr,
+    /// Inbound SMTP (MX-style: no AUTH, local domains only).
+    #[arg(long, default_value = "127.0.0.1:2525")]
+    smtp: SocketAddr,
+    /// SMTP submission (AUTH required).
+    #[arg(long, default_value = "127.0.0.1:5870")]
+    submission: SocketAddr,
+    /// Send all mail for other domains to this SMTP server (HOST:PORT) instead of looking up MX records.
+    #[arg(long, value_parser = parse_host_port)]
+    relay_host: Option<(String, u16)>,
+    /// The name in SMTP greetings and trace fields (default: the organization's primary domain).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// DNS for SPF/DKIM/DMARC checks and MX lookups: the system's name servers,
+    /// or none at all (checks say `none`, remote mail needs --relay-host).
+    #[arg(long, value_enum, default_value_t = Dns::System)]
+    dns: Dns,
+}
+
+/// Where DNS answers come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dns {
+    /// The name servers of /etc/resolv.conf.
+    System,
+    /// No queries (isolated networks, tests, benchmarks).
+    None,
+}
+
+fn parse_host_port(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| format!("expected HOST:PORT, got {s:?}"))?;
+    let port = port.parse().map_err(|_| format!("invalid port in {s:?}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("missing host in {s:?}"));
+    }
+    Ok((host.to_owned(), port))
 }
 
 fn random_password() -> String {
@@ -55,20 +96,82 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let fresh = is_empty_dir(&args.data);
-    let deputy = open_embedded(&args.data).await?;
+    let (deputy, mail_store) = open_embedded(&args.data).await?;
     if fresh || !deputy.is_initialized() {
         let password = random_password();
         deputy.initialize(&args.domain, &password).await.context("initializing the organization")?;
         println!("Created organization {} in {}", args.domain, args.data.display());
         println!("Administrator: admin@{}  password: {password}  (shown once)", args.domain);
     }
+    let hostname = args.hostname.clone().unwrap_or_else(|| deputy.read(|s| s.organization().primary_domain.clone()));
+    crate::keys::ensure(&args.data, &hostname)?;
+    let dkim = crate::keys::dkim_key(&args.data)?;
+    // The record's value is the same for every domain; the cmdlet names each domain's record.
+    let (_, record) = dkim.dns_record(&hostname);
+    deputy.set_server_info(ServerInfo {
+        hostname: hostname.clone(),
+        dkim: Some(DkimPublic { selector: dkim.selector().to_owned(), record }),
+    });
+    let tls = crate::keys::tls_config(&args.data)?;
+
+    let bind = |addr: SocketAddr, flag: &'static str| async move {
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding --{flag} {addr}"))
+    };
+    let http_listener = bind(args.http, "http").await?;
+    let smtp_listener = bind(args.smtp, "smtp").await?;
+    let submission_listener = bind(args.submission, "submission").await?;
+    let (http, smtp, submission) =
+        (http_listener.local_addr()?, smtp_listener.local_addr()?, submission_listener.local_addr()?);
+
+    // One signal fans out to every door; each finishes what it acknowledged.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+
+    let resolver = match args.dns {
+        Dns::System => MailResolver::system(),
+        Dns::None => MailResolver::in_memory(),
+    }
+    .context("setting up DNS resolution")?;
+    let wake = Arc::new(Notify::new());
+    let door = Arc::new(SmtpDoor::new(deputy.clone(), hostname.clone(), resolver.clone(), wake.clone()));
+    let smtp_config = |mode| {
+        let mut c = deputy_smtp::Config::new(hostname.clone(), mode);
+        c.tls = Some(tls.clone());
+        Arc::new(c)
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(deputy_smtp::serve(smtp_listener, smtp_config(Mode::Inbound), door.clone(), stopped()));
+    tasks.spawn(deputy_smtp::serve(submission_listener, smtp_config(Mode::Submission), door, stopped()));
+    let mut outbound = deputy_outbound::Config::new(hostname.clone());
+    outbound.relay_host = args.relay_host.clone();
+    let signer = Arc::new(deputy_mailauth::DkimSigner::new(&dkim).context("loading the DKIM key")?);
+    tasks.spawn(deputy_outbound::run(
+        outbound,
+        mail_store,
+        deputy.clone(),
+        Some(signer),
+        resolver,
+        deputy_outbound::Waker::from(wake),
+        stopped(),
+    ));
     let app = deputy_admin::router(AdminState::new(deputy.clone()));
-    let listener =
-        tokio::net::TcpListener::bind(args.http).await.with_context(|| format!("binding --http {}", args.http))?;
-    let http = listener.local_addr()?;
-    tracing::info!(%http, "deputy ready");
-    println!("deputy ready: http={http}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+    let http_stopped = stopped();
+    tasks.spawn(async move {
+        if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(http_stopped).await {
+            tracing::error!(error = %e, "HTTP listener failed");
+        }
+    });
+
+    tracing::info!(%http, %smtp, %submission, "deputy ready");
+    println!("deputy ready: http={http} smtp={smtp} submission={submission}");
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
     tracing::info!("deputy stopped");
     Ok(())
 }

@@ -21,6 +21,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("pwsh", &[]),
     ("cmdlets", &["pwsh", "core", "access", "directory", "store", "types"]),
     ("admin", &["core", "cmdlets", "pwsh"]),
+    ("smtp", &[]),
+    ("mailauth", &[]),
+    ("outbound", &["core", "store", "mailauth", "types"]),
     ("deputy", &["*"]),
 ];
 

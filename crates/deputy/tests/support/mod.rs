@@ -3,10 +3,12 @@
 #![allow(dead_code, reason = "each test binary uses a different part of this module")]
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod sink;
 
 pub const PASSWORD: &str = "Adm1n!Pass";
 pub const BIN: &str = env!("CARGO_BIN_EXE_deputy");
@@ -46,21 +48,40 @@ pub fn init(dir: &Path, domain: &str) -> Output {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// Inbound SMTP.
+    pub smtp: SocketAddr,
+    /// SMTP submission.
+    pub submission: SocketAddr,
     pub stdout: Vec<String>,
 }
 
+/// `name=ADDR` from the ready line.
+fn listener(ready: &str, name: &str) -> SocketAddr {
+    ready
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(name).and_then(|w| w.strip_prefix('=')))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}= in the ready line: {ready}"))
+}
+
 impl Server {
-    /// Starts `deputy serve` on a free port and waits for its ready line.
+    /// Starts `deputy serve` with every listener on a free loopback port and waits for its ready line.
     pub fn start(dir: &Path) -> Self {
         Self::start_with(dir, &[])
     }
 
     pub fn start_with(dir: &Path, extra: &[&str]) -> Self {
-        let port = free_port();
+        // Every listener on a free port unless the test chose one.
+        let defaults = ["--http", "--smtp", "--submission"]
+            .into_iter()
+            .filter(|flag| !extra.iter().any(|e| e.split('=').next() == Some(*flag)))
+            .map(|flag| format!("{flag}=127.0.0.1:0"));
         let mut child = Command::new(BIN)
             .args(["serve", "--data"])
             .arg(dir)
-            .args(["--http", &format!("127.0.0.1:{port}")])
+            .args(defaults)
+            // Tests reach nothing beyond loopback, DNS included.
+            .arg("--dns=none")
             .args(extra)
             .env("DEPUTY_LOG", "warn")
             .stdout(Stdio::piped())
@@ -70,20 +91,26 @@ impl Server {
         let mut lines = Vec::new();
         let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        let ready = loop {
             let mut line = String::new();
             let n = reader.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "deputy serve exited before it was ready: {lines:?}");
-            let ready = line.starts_with("deputy ready");
-            lines.push(line.trim_end().to_owned());
-            if ready {
-                break;
+            let line = line.trim_end().to_owned();
+            lines.push(line.clone());
+            if line.starts_with("deputy ready") {
+                break line;
             }
             assert!(Instant::now() < deadline, "deputy serve not ready in time");
-        }
+        };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in reader.lines() {});
-        Self { child, url: format!("http://127.0.0.1:{port}"), stdout: lines }
+        Self {
+            child,
+            url: format!("http://{}", listener(&ready, "http")),
+            smtp: listener(&ready, "smtp"),
+            submission: listener(&ready, "submission"),
+            stdout: lines,
+        }
     }
 
     /// `deputy shell -c SCRIPT` as the administrator.
@@ -157,5 +184,14 @@ impl Shell {
     pub fn expect_err(self) -> String {
         assert!(!self.ok, "shell should have failed:\nstdout: {}", self.stdout);
         self.stderr
+    }
+}
+
+impl Server {
+    /// `ItemsInFolder` of one well-known folder (`Inbox`, `SentItems`, …) of `mailbox`.
+    #[track_caller]
+    pub fn items(&self, mailbox: &str, scope: &str) -> i64 {
+        let rows = self.json(&format!("Get-MailboxFolderStatistics -Identity '{mailbox}' -FolderScope {scope}"));
+        rows.first().and_then(|r| r["ItemsInFolder"].as_i64()).unwrap_or_else(|| panic!("no {scope} row: {rows:?}"))
     }
 }
