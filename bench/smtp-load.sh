@@ -26,7 +26,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 SMTP=$(free_port) HTTP=$(free_port) SUB=$(free_port) SINK=$(free_port)
 "$DEPUTY" init --data "$WORK/data" --domain bench.test --admin-password 'Bench!Pass1' >/dev/null
 "$DEPUTY" serve --data "$WORK/data" --smtp "127.0.0.1:$SMTP" --http "127.0.0.1:$HTTP" \
-  --submission "127.0.0.1:$SUB" >"$WORK/serve.log" 2>&1 &
+  --submission "127.0.0.1:$SUB" --dns none >"$WORK/serve.log" 2>&1 &
 until grep -q "deputy ready" "$WORK/serve.log"; do sleep 0.1; done
 DEPUTY_SERVER=http://127.0.0.1:$HTTP DEPUTY_PASSWORD='Bench!Pass1' "$DEPUTY" shell -c \
   "New-Mailbox -Name u1 -Password (ConvertTo-SecureString 'U1!Passw0rd' -AsPlainText -Force)" >/dev/null
@@ -40,7 +40,7 @@ PY
 cat > "$WORK/sink-count.sh" <<SH
 if [ -f "$WORK/sink-started" ]; then echo $COUNT; else touch "$WORK/sink-started"; echo 0; fi
 SH
-/usr/sbin/smtp-sink -c "127.0.0.1:$SINK" 1000 >/dev/null 2>&1 &
+/usr/sbin/smtp-sink $( [ "$(id -u)" = 0 ] && echo "-u nobody" ) -c "127.0.0.1:$SINK" 1000 >/dev/null 2>&1 &
 sleep 0.3
 
 run() { bash "$PEERS/bench-smtp.sh" "$@" | tee -a "$WORK/results"; }
