@@ -107,6 +107,27 @@ fn send_as_and_send_on_behalf_through_smtp_submission() {
     sink.wait_for(4);
     assert_eq!((server.items("rob", "SentItems"), server.items("mary", "SentItems")), (4, 2));
 
+    // Mail from an accepted domain leaves DKIM-signed, verifiably with the record Get-DkimSigningConfig prints.
+    let config = server.json("Get-DkimSigningConfig -Identity contoso.test");
+    let (name, value) = (
+        config[0]["DnsRecordName"].as_str().unwrap_or_default(),
+        config[0]["DnsRecordValue"].as_str().unwrap_or_default(),
+    );
+    assert!(name.ends_with("._domainkey.contoso.test") && value.starts_with("v=DKIM1; k=rsa; p="), "{config:?}");
+    assert!(m.header("DKIM-Signature").unwrap_or_default().contains("d=contoso.test"), "{}", m.data);
+    let resolver = deputy_mailauth::MailResolver::in_memory().expect("resolver");
+    resolver.add_txt(name, value).expect("publish the key");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let results = runtime.block_on(deputy_mailauth::authentication_results(
+        &resolver,
+        "fabrikam.test",
+        "127.0.0.1".parse().expect("ip"),
+        "contoso.test",
+        &m.mail_from,
+        m.data.as_bytes(),
+    ));
+    assert!(results.contains("dkim=pass"), "{results}");
+
     // A client-written Sender: naming someone else is refused like a From:.
     let forged = format!("Sender: mary@contoso.test\r\n{}", message("rob@contoso.test", ext, "forged sender"));
     let envelope = Envelope::new(Some("rob@contoso.test".parse().expect("addr")), vec![ext.parse().expect("addr")])
@@ -150,7 +171,7 @@ Add-RecipientPermission -Identity desk -Trustee Assistants -AccessRights SendAs 
 
 #[test]
 fn inbound_delivery_expands_groups_once_per_mailbox() {
-    let (_dir, _sink, server) = org("inbound");
+    let (dir, _sink, server) = org("inbound");
     server
         .shell(
             r#"
@@ -177,6 +198,32 @@ New-DistributionGroup -Name Everyone -Alias everyone -Members team,mary
     assert!(e.contains("5.7.1"), "{e}");
     let stats = server.json("Get-MailboxFolderStatistics -Identity mary");
     assert!(stats.iter().any(|r| r["FolderPath"] == "/Inbox" && r["ItemsInFolder"] == 1), "{stats:?}");
+
+    // What was stored: trace fields first, then the message exactly as sent.
+    server.stop();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let stored = runtime.block_on(async {
+        use deputy_store::{MailStore, Store};
+        let store = deputy_store_sqlite::SqliteStore::open(&dir.0).expect("store");
+        let snapshot = store.load().await.expect("load");
+        let mary = snapshot.recipients.iter().find(|r| r.alias == "mary").expect("mary").id;
+        let inbox = snapshot
+            .folders
+            .iter()
+            .find(|f| f.mailbox == mary && f.well_known == Some(deputy_types::WellKnownFolder::Inbox))
+            .expect("inbox")
+            .id;
+        let entry = store.entries(inbox).await.expect("entries").remove(0);
+        store.body(entry.blob).await.expect("body").expect("the body exists")
+    });
+    let text = String::from_utf8(stored).expect("utf-8");
+    assert!(
+        text.starts_with("Return-Path: <someone@fabrikam.test>\r\nAuthentication-Results: contoso.test;"),
+        "{text}"
+    );
+    assert!(text.contains("spf=") && text.contains("dkim=none") && text.contains("\r\nReceived: from "), "{text}");
+    // lettre ends DATA with CRLF.CRLF after the text, adding one CRLF of its own.
+    assert!(text.ends_with(&format!("{body}\r\n")), "the message itself is stored byte for byte: {text}");
 }
 
 /// The same Send on Behalf through Python's smtplib: a second, independent client.
