@@ -103,6 +103,10 @@ pub struct ServerInfo {
     pub hostname: String,
     /// The DKIM selector and the `p=` public key of the signing key, when signing is on.
     pub dkim: Option<DkimPublic>,
+    /// The submission listener's port, for clients told where to send (Autodiscover).
+    pub submission_port: Option<u16>,
+    /// The IMAP listener's port, once there is one.
+    pub imap_port: Option<u16>,
 }
 
 /// What a domain must publish for Deputy's DKIM signatures to verify.

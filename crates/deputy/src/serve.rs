@@ -108,10 +108,6 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let dkim = crate::keys::dkim_key(&args.data)?;
     // The record's value is the same for every domain; the cmdlet names each domain's record.
     let (_, record) = dkim.dns_record(&hostname);
-    deputy.set_server_info(ServerInfo {
-        hostname: hostname.clone(),
-        dkim: Some(DkimPublic { selector: dkim.selector().to_owned(), record }),
-    });
     let tls = crate::keys::tls_config(&args.data)?;
 
     let bind = |addr: SocketAddr, flag: &'static str| async move {
@@ -122,6 +118,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let submission_listener = bind(args.submission, "submission").await?;
     let (http, smtp, submission) =
         (http_listener.local_addr()?, smtp_listener.local_addr()?, submission_listener.local_addr()?);
+    deputy.set_server_info(ServerInfo {
+        hostname: hostname.clone(),
+        dkim: Some(DkimPublic { selector: dkim.selector().to_owned(), record }),
+        submission_port: Some(submission.port()),
+        imap_port: None,
+    });
 
     // One signal fans out to every door; each finishes what it acknowledged.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -159,7 +161,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         deputy_outbound::Waker::from(wake),
         stopped(),
     ));
-    let app = deputy_admin::router(AdminState::new(deputy.clone()));
+    let app = deputy_admin::router(AdminState::new(deputy.clone())).merge(deputy_autodiscover::router(deputy.clone()));
     let http_stopped = stopped();
     tasks.spawn(async move {
         if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(http_stopped).await {

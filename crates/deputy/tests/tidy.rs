@@ -22,8 +22,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cmdlets", &["pwsh", "core", "access", "directory", "store", "types"]),
     ("admin", &["core", "cmdlets", "pwsh"]),
     ("smtp", &[]),
+    ("imap", &[]),
     ("mailauth", &[]),
     ("outbound", &["core", "store", "mailauth", "types"]),
+    ("autodiscover", &["core", "access", "types"]),
     ("deputy", &["*"]),
 ];
 

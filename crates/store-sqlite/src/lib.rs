@@ -8,7 +8,9 @@
 //!   savepoint, and commits them with one fsync (see `writer`). A failing
 //!   request fails alone.
 //! - Atomicity: a request (a directory batch, a `store` call, a queue update
-//!   with its notice) is all or nothing.
+//!   with its notice, a folder's first status, a flag change, an expunge, a
+//!   copy or a move) is all or nothing; each goes through the writer thread,
+//!   so it shares group commit and never races another write.
 //! - Schema: normalized tables, versioned by `PRAGMA user_version` (see
 //!   [`SCHEMA_VERSION`]); a database from a newer Deputy is refused.
 //! - Concurrency: reads use a small pool of query-only connections, which WAL
@@ -22,6 +24,7 @@
 
 mod codec;
 mod error;
+mod mail_folder;
 mod mail_read;
 mod mail_write;
 mod migrations;
@@ -34,9 +37,11 @@ pub use migrations::SCHEMA_VERSION;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deputy_store::conformance::mail::{FlagOp, FlagOutcome, FolderStatus};
 use deputy_store::{AuditQuery, Change, Delivery, MailStore, Snapshot, Store, StoreError, Stored};
-use deputy_types::{AuditRecord, BlobId, FolderCounts, FolderEntry, FolderId, QueuedMessage};
+use deputy_types::{AuditRecord, BlobId, FolderCounts, FolderEntry, FolderId, QueuedMessage, RecipientId, Uid};
 use error::sql;
+use mail_folder::Creator;
 use readers::Readers;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -256,5 +261,74 @@ impl MailStore for SqliteStore {
     async fn queue_update(&self, message: &QueuedMessage, notice: Option<Delivery>) -> Result<(), StoreError> {
         let message = message.clone();
         self.write(|reply| Job::QueueUpdate { message, notice, reply }).await
+    }
+
+    /// Reads the state when the folder has one; only a folder's first status
+    /// goes through the writer, which creates the state durably (a stable
+    /// UIDVALIDITY needs a stored one: the clock may go back).
+    async fn folder_status(&self, folder: FolderId) -> Result<FolderStatus, StoreError> {
+        if let Some(status) = self.read(move |conn| mail_read::status_read(conn, folder)).await? {
+            return Ok(status);
+        }
+        self.write(|reply| Job::FolderStatus { folder, reply }).await
+    }
+
+    async fn entry(&self, folder: FolderId, uid: Uid) -> Result<Option<FolderEntry>, StoreError> {
+        self.read(move |conn| mail_read::entry(conn, folder, uid)).await
+    }
+
+    async fn find_by_message_id(
+        &self,
+        folder: FolderId,
+        message_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<FolderEntry>, StoreError> {
+        let message_id = message_id.to_owned();
+        self.read(move |conn| mail_read::find_by_message_id(conn, folder, &message_id, since)).await
+    }
+
+    async fn set_flags(
+        &self,
+        folder: FolderId,
+        uids: &[Uid],
+        op: FlagOp,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagOutcome, StoreError> {
+        // Nothing to change needs no transaction (and no fsync).
+        if uids.is_empty() {
+            return Ok(FlagOutcome::default());
+        }
+        let uids = uids.to_vec();
+        self.write(|reply| Job::SetFlags { folder, uids, op, unchanged_since, reply }).await
+    }
+
+    async fn expunge(&self, folder: FolderId, uids: &[Uid]) -> Result<Vec<Uid>, StoreError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uids = uids.to_vec();
+        self.write(|reply| Job::Expunge { folder, uids, reply }).await
+    }
+
+    async fn copy(
+        &self,
+        from: FolderId,
+        uids: &[Uid],
+        to: FolderId,
+        creator: Option<RecipientId>,
+    ) -> Result<Vec<(Uid, Uid)>, StoreError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uids = uids.to_vec();
+        self.write(|reply| Job::Copy { from, uids, to, creator: Creator::Set(creator), remove: false, reply }).await
+    }
+
+    async fn move_entries(&self, from: FolderId, uids: &[Uid], to: FolderId) -> Result<Vec<(Uid, Uid)>, StoreError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uids = uids.to_vec();
+        self.write(|reply| Job::Copy { from, uids, to, creator: Creator::Keep, remove: true, reply }).await
     }
 }

@@ -5,32 +5,110 @@ use crate::error::sql;
 use crate::read::each;
 use chrono::{DateTime, Utc};
 use deputy_store::StoreError;
-use deputy_types::{BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueId, QueueRecipient, QueuedMessage};
+use deputy_store::conformance::mail::FolderStatus;
+use deputy_types::{
+    BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueId, QueueRecipient, QueuedMessage, Uid,
+};
 use rusqlite::{Connection, OptionalExtension, params};
+
+const ENTRY_COLUMNS: &str =
+    "SELECT uid, blob, flags, size, internal_ms, internal_ns, creator, message_id, modseq FROM folder_entries";
+
+fn entry_row(folder: FolderId) -> impl FnMut(&Columns<'_, '_>) -> Result<FolderEntry, StoreError> {
+    move |c| {
+        let flags = c.bits::<u16>(2)?;
+        Ok(FolderEntry {
+            folder,
+            uid: c.bits(0)?,
+            blob: BlobId(c.bits(1)?),
+            flags: MessageFlags::from_bits(flags)
+                .ok_or_else(|| StoreError::Corrupt(format!("folder_entries.flags has unknown bits: {flags:#x}")))?,
+            size: c.bits(3)?,
+            internal_date: join_time(c.int(4)?, c.int(5)?)?,
+            creator: c.opt_recipient_id(6)?,
+            message_id: c.opt_text(7)?.map(str::to_owned),
+            modseq: c.bits(8)?,
+        })
+    }
+}
 
 /// A folder's entries in UID order: one range of the (folder, uid) key.
 pub(crate) fn entries(conn: &Connection, folder: FolderId) -> Result<Vec<FolderEntry>, StoreError> {
     each(
         conn,
         "folder_entries",
-        "SELECT uid, blob, flags, size, internal_ms, internal_ns, creator, message_id
-         FROM folder_entries WHERE folder = ?1 ORDER BY uid",
+        &format!("{ENTRY_COLUMNS} WHERE folder = ?1 ORDER BY uid"),
         &[&folder.to_string()],
-        |c| {
-            let flags = c.bits::<u16>(2)?;
-            Ok(FolderEntry {
-                folder,
-                uid: c.bits(0)?,
-                blob: BlobId(c.bits(1)?),
-                flags: MessageFlags::from_bits(flags)
-                    .ok_or_else(|| StoreError::Corrupt(format!("folder_entries.flags has unknown bits: {flags:#x}")))?,
-                size: c.bits(3)?,
-                internal_date: join_time(c.int(4)?, c.int(5)?)?,
-                creator: c.opt_recipient_id(6)?,
-                message_id: c.opt_text(7)?.map(str::to_owned),
-            })
-        },
+        entry_row(folder),
     )
+}
+
+/// One entry, by its key.
+pub(crate) fn entry(conn: &Connection, folder: FolderId, uid: Uid) -> Result<Option<FolderEntry>, StoreError> {
+    let found = each(
+        conn,
+        "folder_entries",
+        &format!("{ENTRY_COLUMNS} WHERE folder = ?1 AND uid = ?2"),
+        &[&folder.to_string(), &uid],
+        entry_row(folder),
+    )?;
+    Ok(found.into_iter().next())
+}
+
+/// The lowest-UID entry of `folder` with this Message-ID received at or after
+/// `since`: the (folder, message_id) index narrows it to the copies of one message.
+pub(crate) fn find_by_message_id(
+    conn: &Connection,
+    folder: FolderId,
+    message_id: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<FolderEntry>, StoreError> {
+    let (ms, ns) = split_time(since);
+    let found = each(
+        conn,
+        "folder_entries",
+        &format!(
+            "{ENTRY_COLUMNS} WHERE folder = ?1 AND message_id = ?2
+               AND internal_ms >= ?3 AND (internal_ms > ?3 OR internal_ns >= ?4)
+             ORDER BY uid LIMIT 1"
+        ),
+        &[&folder.to_string(), &message_id, &ms, &ns],
+        entry_row(folder),
+    )?;
+    Ok(found.into_iter().next())
+}
+
+/// The folder's status, `None` when it has no state row yet. Call it inside a
+/// transaction so the state and the counts agree.
+pub(crate) fn status(conn: &Connection, folder: FolderId) -> Result<Option<FolderStatus>, StoreError> {
+    let key = folder.to_string();
+    let state = each(
+        conn,
+        "folder_state",
+        "SELECT uidvalidity, uidnext, highest_modseq FROM folder_state WHERE folder = ?1",
+        &[&key],
+        |c| Ok((c.bits::<u32>(0)?, c.int(1)?, c.bits::<u64>(2)?)),
+    )?;
+    let Some((uidvalidity, uidnext, highest_modseq)) = state.into_iter().next() else { return Ok(None) };
+    // uidnext is 4294967296 once every UID was used. Failing the status would
+    // make the folder unselectable, and its messages could not be moved out
+    // to a new folder; 4294967295 is the highest UIDNEXT IMAP can say.
+    let uidnext = u32::try_from(uidnext).unwrap_or(u32::MAX);
+    let counts = each(
+        conn,
+        "folder_entries",
+        "SELECT count(*), coalesce(sum((flags & 1) = 0), 0) FROM folder_entries WHERE folder = ?1",
+        &[&key],
+        |c| Ok((c.bits::<u64>(0)?, c.bits::<u64>(1)?)),
+    )?;
+    let (exists, unseen) = counts.into_iter().next().unwrap_or_default();
+    Ok(Some(FolderStatus { uidvalidity, uidnext, highest_modseq, exists, unseen }))
+}
+
+/// [`status`] from one read transaction.
+pub(crate) fn status_read(conn: &mut Connection, folder: FolderId) -> Result<Option<FolderStatus>, StoreError> {
+    let tx = conn.transaction().map_err(sql("starting to read a folder's status"))?;
+    status(&tx, folder)
 }
 
 /// A body, exactly as stored.

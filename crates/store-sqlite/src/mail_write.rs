@@ -5,7 +5,9 @@ use crate::codec::split_time;
 use crate::error::sql;
 use chrono::{DateTime, Utc};
 use deputy_store::{Delivery, NewOutbound, StoreError, Stored};
-use deputy_types::{BlobId, FolderId, QueueId, QueueRecipient, QueuedMessage, RecipientStatus, Uid};
+use deputy_types::{
+    BlobId, FolderId, MessageFlags, QueueId, QueueRecipient, QueuedMessage, RecipientId, RecipientStatus, Uid,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Stores every delivery; the caller's savepoint makes them all or nothing.
@@ -48,14 +50,7 @@ pub(crate) fn queue_update(
     } else {
         execute(conn, &doing, "DELETE FROM queue WHERE id = ?1", params![id])?;
         // The stored blob, not the caller's copy of it, is what this entry held.
-        execute(
-            conn,
-            &doing,
-            "DELETE FROM blobs WHERE id = ?1
-               AND NOT EXISTS (SELECT 1 FROM folder_entries WHERE blob = ?1)
-               AND NOT EXISTS (SELECT 1 FROM queue WHERE blob = ?1)",
-            params![blob],
-        )?;
+        delete_if_unreferenced(conn, &doing, blob)?;
     }
     if let Some(notice) = notice {
         store_one(conn, notice, now)?;
@@ -63,7 +58,24 @@ pub(crate) fn queue_update(
     Ok(())
 }
 
-fn execute(conn: &Connection, doing: &str, query: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+/// Deletes body `blob` when no folder entry and no queue entry shows it any more.
+pub(crate) fn delete_if_unreferenced(conn: &Connection, doing: &str, blob: i64) -> Result<(), StoreError> {
+    execute(
+        conn,
+        doing,
+        "DELETE FROM blobs WHERE id = ?1
+           AND NOT EXISTS (SELECT 1 FROM folder_entries WHERE blob = ?1)
+           AND NOT EXISTS (SELECT 1 FROM queue WHERE blob = ?1)",
+        params![blob],
+    )
+}
+
+pub(crate) fn execute(
+    conn: &Connection,
+    doing: &str,
+    query: &str,
+    params: impl rusqlite::Params,
+) -> Result<(), StoreError> {
     conn.prepare_cached(query).and_then(|mut s| s.execute(params)).map(|_| ()).map_err(sql(doing))
 }
 
@@ -103,28 +115,17 @@ fn store_one(conn: &Connection, d: &Delivery, now: DateTime<Utc>) -> Result<Stor
         .map_err(sql(doing))?;
     let blob = conn.last_insert_rowid();
     let blob_id = BlobId(u64::try_from(blob).map_err(|_| StoreError::Corrupt(format!("blob id {blob} is negative")))?);
-    let (ms, ns) = split_time(d.received);
     let mut uids = Vec::with_capacity(d.entries.len());
     for entry in &d.entries {
-        let uid = next_uid(conn, entry.folder, now)?;
-        execute(
-            conn,
-            "storing a folder entry",
-            "INSERT INTO folder_entries (folder, uid, blob, size, flags, internal_ms, internal_ns, creator, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                entry.folder.to_string(),
-                uid,
-                blob,
-                size,
-                entry.flags.bits(),
-                ms,
-                ns,
-                entry.creator.map(|c| c.to_string()),
-                d.message_id
-            ],
-        )?;
-        uids.push((entry.folder, uid));
+        let row = EntryRow {
+            blob,
+            size,
+            flags: entry.flags,
+            received: d.received,
+            creator: entry.creator,
+            message_id: d.message_id.as_deref(),
+        };
+        uids.push((entry.folder, insert_entry(conn, entry.folder, &row, now)?));
     }
     let queued = d.outbound.as_ref().map(|o| enqueue(conn, blob, o, d.received)).transpose()?;
     Ok(Stored { blob: blob_id, uids, queued })
@@ -154,24 +155,91 @@ fn enqueue(
     u64::try_from(id).map(QueueId).map_err(|_| StoreError::Corrupt(format!("queue id {id} is negative")))
 }
 
-/// The folder's next UID, taken from its state row (created on the folder's
-/// first message). UIDs only grow, so one is never handed out twice.
-fn next_uid(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<Uid, StoreError> {
+/// What a new folder entry shows, whichever request creates it.
+pub(crate) struct EntryRow<'a> {
+    pub(crate) blob: i64,
+    pub(crate) size: u32,
+    pub(crate) flags: MessageFlags,
+    pub(crate) received: DateTime<Utc>,
+    pub(crate) creator: Option<RecipientId>,
+    pub(crate) message_id: Option<&'a str>,
+}
+
+/// Inserts an entry into `folder` with the folder's next UID and mod-sequence.
+pub(crate) fn insert_entry(
+    conn: &Connection,
+    folder: FolderId,
+    row: &EntryRow<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uid, StoreError> {
+    let (uid, modseq) = next_uid(conn, folder, now)?;
+    let (ms, ns) = split_time(row.received);
+    execute(
+        conn,
+        "storing a folder entry",
+        "INSERT INTO folder_entries
+             (folder, uid, blob, size, flags, internal_ms, internal_ns, creator, message_id, modseq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            folder.to_string(),
+            uid,
+            row.blob,
+            row.size,
+            row.flags.bits(),
+            ms,
+            ns,
+            row.creator.map(|c| c.to_string()),
+            row.message_id,
+            modseq
+        ],
+    )?;
+    Ok(uid)
+}
+
+/// A folder's state row: (uidnext, highest_modseq).
+pub(crate) fn folder_state(conn: &Connection, folder: FolderId) -> Result<Option<(i64, i64)>, StoreError> {
+    conn.prepare_cached("SELECT uidnext, highest_modseq FROM folder_state WHERE folder = ?1")
+        .and_then(|mut s| s.query_row(params![folder.to_string()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(sql(&format!("reading the state of folder {folder}")))
+}
+
+/// The folder's state row, created (UIDNEXT 1, highest mod-sequence 1, a new
+/// UIDVALIDITY) when the folder has none yet.
+pub(crate) fn ensure_state(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+    if let Some(state) = folder_state(conn, folder)? {
+        return Ok(state);
+    }
+    execute(
+        conn,
+        &format!("creating the state of folder {folder}"),
+        "INSERT INTO folder_state (folder, uidvalidity, uidnext, highest_modseq) VALUES (?1, ?2, 1, 1)",
+        params![folder.to_string(), new_uidvalidity(conn, now)?],
+    )?;
+    Ok((1, 1))
+}
+
+/// The folder's next mod-sequence, recorded as its highest: every change of an
+/// entry (and every expunge) takes one, so they strictly increase per folder.
+pub(crate) fn next_modseq(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let (_, highest) = ensure_state(conn, folder, now)?;
+    let modseq = highest
+        .checked_add(1)
+        .ok_or_else(|| StoreError::Backend(format!("folder {folder} has used every mod-sequence RFC 7162 allows")))?;
+    execute(
+        conn,
+        &format!("assigning a mod-sequence in folder {folder}"),
+        "UPDATE folder_state SET highest_modseq = ?2 WHERE folder = ?1",
+        params![folder.to_string(), modseq],
+    )?;
+    Ok(modseq)
+}
+
+/// The folder's next UID and mod-sequence, taken from its state row (created
+/// on the folder's first message or status). UIDs only grow, so one is never
+/// handed out twice.
+fn next_uid(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<(Uid, i64), StoreError> {
     let doing = format!("assigning a UID in folder {folder}");
-    let key = folder.to_string();
-    let next: Option<i64> = conn
-        .prepare_cached("SELECT uidnext FROM folder_state WHERE folder = ?1")
-        .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
-        .map_err(sql(&doing))?;
-    let Some(next) = next else {
-        execute(
-            conn,
-            &doing,
-            "INSERT INTO folder_state (folder, uidvalidity, uidnext) VALUES (?1, ?2, 2)",
-            params![key, new_uidvalidity(conn, now)?],
-        )?;
-        return Ok(1);
-    };
+    let (next, highest) = ensure_state(conn, folder, now)?;
     let uid = Uid::try_from(next).map_err(|_| {
         StoreError::Backend(format!(
             "{doing}: the folder has used every UID IMAP allows (up to 4294967295); move its messages to a new folder"
@@ -180,8 +248,16 @@ fn next_uid(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<U
     if uid == 0 {
         return Err(StoreError::Corrupt(format!("folder_state.uidnext of {folder} is 0")));
     }
-    execute(conn, &doing, "UPDATE folder_state SET uidnext = ?2 WHERE folder = ?1", params![key, next + 1])?;
-    Ok(uid)
+    let modseq = highest.checked_add(1).ok_or_else(|| {
+        StoreError::Backend(format!("{doing}: the folder has used every mod-sequence RFC 7162 allows"))
+    })?;
+    execute(
+        conn,
+        &doing,
+        "UPDATE folder_state SET uidnext = ?2, highest_modseq = ?3 WHERE folder = ?1",
+        params![folder.to_string(), next + 1, modseq],
+    )?;
+    Ok((uid, modseq))
 }
 
 /// The current time in seconds, but above every UIDVALIDITY already handed out,

@@ -8,7 +8,7 @@ use deputy_store::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -156,6 +156,23 @@ CREATE TABLE queue (
 );
 CREATE INDEX queue_next ON queue (next_ms, next_ns);
 CREATE INDEX queue_blob ON queue (blob);
+";
+
+/// Version 3: CONDSTORE mod-sequences (RFC 7162) for the IMAP door.
+///
+/// A folder's state starts at highest_modseq 1 and every assignment takes the
+/// next value, so entries stored under version 2 are numbered as if they had
+/// been stored under this one: the entry with UID u got the (u + 1)th value,
+/// and the folder's highest is uidnext (one per UID handed out, plus the start).
+/// The flag and UID order of a folder's range is unchanged, so counting it
+/// stays one range scan.
+const V3: &str = "
+ALTER TABLE folder_state ADD COLUMN highest_modseq INTEGER NOT NULL DEFAULT 1
+    CHECK (highest_modseq BETWEEN 1 AND 9223372036854775807);
+ALTER TABLE folder_entries ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1
+    CHECK (modseq BETWEEN 1 AND 9223372036854775807);
+UPDATE folder_entries SET modseq = uid + 1;
+UPDATE folder_state SET highest_modseq = uidnext;
 ";
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction (so

@@ -12,10 +12,12 @@
 //! the transaction itself (the lock, the commit) fails every job of the group.
 
 use crate::error::sql;
+use crate::mail_folder::{self, Creator};
 use crate::{mail_write, write};
 use chrono::{DateTime, Utc};
+use deputy_store::conformance::mail::{FlagOp, FlagOutcome, FolderStatus};
 use deputy_store::{Change, Delivery, StoreError, Stored};
-use deputy_types::{AuditRecord, QueuedMessage};
+use deputy_types::{AuditRecord, FolderId, QueuedMessage, Uid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -40,6 +42,14 @@ pub(crate) enum Job {
     QueueUpdate { message: QueuedMessage, notice: Option<Delivery>, reply: Reply<()> },
     /// `Store::commit`.
     Commit { changes: Vec<Change>, audit: Vec<AuditRecord>, reply: Reply<()> },
+    /// `MailStore::folder_status` of a folder that has no state yet.
+    FolderStatus { folder: FolderId, reply: Reply<FolderStatus> },
+    /// `MailStore::set_flags`.
+    SetFlags { folder: FolderId, uids: Vec<Uid>, op: FlagOp, unchanged_since: Option<u64>, reply: Reply<FlagOutcome> },
+    /// `MailStore::expunge`.
+    Expunge { folder: FolderId, uids: Vec<Uid>, reply: Reply<Vec<Uid>> },
+    /// `MailStore::copy` (`remove` false) and `MailStore::move_entries` (`remove` true).
+    Copy { from: FolderId, uids: Vec<Uid>, to: FolderId, creator: Creator, remove: bool, reply: Reply<Vec<(Uid, Uid)>> },
 }
 
 /// Counters the writer keeps, read by `SqliteStore::diagnostics`.
@@ -132,7 +142,7 @@ fn write_group(conn: &mut Connection, group: Vec<Job>, stats: &Stats) {
         if let Some(e) = lost {
             // The transaction is gone or cannot be trusted: nothing of the group commits.
             drop(tx);
-            answers.into_iter().for_each(|a| a.fail_if_ok(&e).send());
+            answers.into_iter().for_each(|a| a.send_or_fail(Some(&e)));
             jobs.for_each(|job| job.fail(&e));
             return;
         }
@@ -142,47 +152,48 @@ fn write_group(conn: &mut Connection, group: Vec<Job>, stats: &Stats) {
             let committed = answers.iter().filter(|a| a.is_ok()).count();
             stats.transactions.fetch_add(1, Ordering::Relaxed);
             stats.writes.fetch_add(committed as u64, Ordering::Relaxed);
-            answers.into_iter().for_each(Answer::send);
+            answers.into_iter().for_each(|a| a.send_or_fail(None));
         }
         Err(e) => {
             let e = sql("committing a write transaction")(e);
-            answers.into_iter().for_each(|a| a.fail_if_ok(&e).send());
+            answers.into_iter().for_each(|a| a.send_or_fail(Some(&e)));
         }
     }
 }
 
-/// A job's outcome, held until the group's commit decides whether it stands.
-enum Answer {
-    Stored(Reply<Vec<Stored>>, Result<Vec<Stored>, StoreError>),
-    Done(Reply<()>, Result<(), StoreError>),
+/// A job's outcome, held until the group's commit decides whether it stands:
+/// whether it succeeded, and how to answer its caller given the error that
+/// lost the transaction, if one did.
+struct Answer {
+    ok: bool,
+    send: SendAnswer,
 }
+
+/// Sends a job's answer, given the error that lost the transaction, if any.
+type SendAnswer = Box<dyn FnOnce(Option<&StoreError>)>;
 
 impl Answer {
+    fn new<T: 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> Self {
+        Self {
+            ok: result.is_ok(),
+            send: Box::new(move |lost| {
+                let result = match lost {
+                    Some(e) if result.is_ok() => Err(copy(e)),
+                    _ => result,
+                };
+                // A caller that stopped waiting (cancelled) is no error.
+                let _ = reply.send(result);
+            }),
+        }
+    }
+
     fn is_ok(&self) -> bool {
-        match self {
-            Answer::Stored(_, r) => r.is_ok(),
-            Answer::Done(_, r) => r.is_ok(),
-        }
+        self.ok
     }
 
-    fn fail_if_ok(self, e: &StoreError) -> Self {
-        match self {
-            Answer::Stored(reply, Ok(_)) => Answer::Stored(reply, Err(copy(e))),
-            Answer::Done(reply, Ok(())) => Answer::Done(reply, Err(copy(e))),
-            failed => failed,
-        }
-    }
-
-    /// Answers the caller; one that stopped waiting (cancelled) is no error.
-    fn send(self) {
-        match self {
-            Answer::Stored(reply, r) => {
-                let _ = reply.send(r);
-            }
-            Answer::Done(reply, r) => {
-                let _ = reply.send(r);
-            }
-        }
+    /// Answers the caller, failing a success when the transaction was lost.
+    fn send_or_fail(self, lost: Option<&StoreError>) {
+        (self.send)(lost);
     }
 }
 
@@ -192,15 +203,24 @@ impl Job {
         match self {
             Job::Store { deliveries, .. } => deliveries.iter().map(|d| d.raw.len()).sum(),
             Job::QueueUpdate { notice, .. } => notice.as_ref().map_or(0, |d| d.raw.len()),
-            Job::Commit { .. } => 0,
+            Job::Commit { .. }
+            | Job::FolderStatus { .. }
+            | Job::SetFlags { .. }
+            | Job::Expunge { .. }
+            | Job::Copy { .. } => 0,
         }
     }
 
     fn fail(self, e: &StoreError) {
-        match self {
-            Job::Store { reply, .. } => Answer::Stored(reply, Err(copy(e))).send(),
-            Job::QueueUpdate { reply, .. } | Job::Commit { reply, .. } => Answer::Done(reply, Err(copy(e))).send(),
-        }
+        let answer = match self {
+            Job::Store { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::QueueUpdate { reply, .. } | Job::Commit { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::FolderStatus { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::SetFlags { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::Expunge { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::Copy { reply, .. } => Answer::new(reply, Err(copy(e))),
+        };
+        answer.send_or_fail(None);
     }
 
     /// Applies the job in its own savepoint. Returns its answer, and the error
@@ -209,15 +229,32 @@ impl Job {
         match self {
             Job::Store { deliveries, reply } => {
                 let (r, lost) = in_savepoint(tx, |c| mail_write::store(c, &deliveries, now));
-                (Answer::Stored(reply, r), lost)
+                (Answer::new(reply, r), lost)
             }
             Job::QueueUpdate { message, notice, reply } => {
                 let (r, lost) = in_savepoint(tx, |c| mail_write::queue_update(c, &message, notice.as_ref(), now));
-                (Answer::Done(reply, r), lost)
+                (Answer::new(reply, r), lost)
             }
             Job::Commit { changes, audit, reply } => {
                 let (r, lost) = in_savepoint(tx, |c| write::apply_batch(c, &changes, &audit));
-                (Answer::Done(reply, r), lost)
+                (Answer::new(reply, r), lost)
+            }
+            Job::FolderStatus { folder, reply } => {
+                let (r, lost) = in_savepoint(tx, |c| mail_folder::folder_status(c, folder, now));
+                (Answer::new(reply, r), lost)
+            }
+            Job::SetFlags { folder, uids, op, unchanged_since, reply } => {
+                let (r, lost) =
+                    in_savepoint(tx, |c| mail_folder::set_flags(c, folder, &uids, op, unchanged_since, now));
+                (Answer::new(reply, r), lost)
+            }
+            Job::Expunge { folder, uids, reply } => {
+                let (r, lost) = in_savepoint(tx, |c| mail_folder::expunge(c, folder, &uids, now));
+                (Answer::new(reply, r), lost)
+            }
+            Job::Copy { from, uids, to, creator, remove, reply } => {
+                let (r, lost) = in_savepoint(tx, |c| mail_folder::copy(c, from, &uids, to, creator, remove, now));
+                (Answer::new(reply, r), lost)
             }
         }
     }

@@ -18,7 +18,7 @@ mod mail;
 mod snapshot;
 
 pub use change::Change;
-pub use mail::{Delivery, MailStore, NewEntry, NewOutbound, Stored};
+pub use mail::{Delivery, FlagOp, FlagOutcome, FolderStatus, MailStore, NewEntry, NewOutbound, Stored};
 pub use snapshot::Snapshot;
 
 use async_trait::async_trait;

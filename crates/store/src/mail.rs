@@ -5,6 +5,12 @@
 //! sender's and the manager's Sent Items) and the queue entry for remote
 //! recipients commit together, so a message is either acknowledged and
 //! complete, or absent.
+//!
+//! The IMAP and Graph doors work on folders through the rest of the trait:
+//! [`MailStore::folder_status`], [`MailStore::set_flags`] (CONDSTORE,
+//! RFC 7162), [`MailStore::expunge`], [`MailStore::copy`] and
+//! [`MailStore::move_entries`] (UIDPLUS, MOVE). IMAP `APPEND` is a
+//! [`MailStore::store`] of one [`Delivery`] with one [`NewEntry`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,7 +67,71 @@ pub struct Stored {
     pub queued: Option<QueueId>,
 }
 
+/// A folder's IMAP state (`SELECT`, `STATUS`): what a client caches between sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FolderStatus {
+    /// Fixed from the folder's first `folder_status` or first entry on, so it
+    /// never changes under a client that has seen it.
+    pub uidvalidity: u32,
+    /// The UID the next entry will get; 4294967295 once every UID is used
+    /// (the folder can take no more entries, but can still be read and emptied).
+    pub uidnext: u32,
+    /// The highest mod-sequence ever assigned in the folder (RFC 7162
+    /// HIGHESTMODSEQ); never decreases, and an expunge raises it too. At least 1.
+    pub highest_modseq: u64,
+    /// Entries in the folder.
+    pub exists: u64,
+    /// Of those, without `\Seen`.
+    pub unseen: u64,
+}
+
+/// How [`MailStore::set_flags`] changes each entry's flags (IMAP `STORE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    /// `+FLAGS`: add these.
+    Add(MessageFlags),
+    /// `-FLAGS`: remove these.
+    Remove(MessageFlags),
+    /// `FLAGS`: replace them with these.
+    Replace(MessageFlags),
+}
+
+impl FlagOp {
+    /// The flags an entry holding `flags` ends up with.
+    pub fn apply(self, flags: MessageFlags) -> MessageFlags {
+        match self {
+            FlagOp::Add(f) => flags | f,
+            FlagOp::Remove(f) => flags - f,
+            FlagOp::Replace(f) => f,
+        }
+    }
+}
+
+/// What [`MailStore::set_flags`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlagOutcome {
+    /// Each entry whose flags changed, ascending by UID: its new flags and mod-sequence.
+    pub changed: Vec<(Uid, MessageFlags, u64)>,
+    /// Entries left alone because their mod-sequence is above `unchanged_since`
+    /// (RFC 7162 `MODIFIED`), ascending.
+    pub failed_modified: Vec<Uid>,
+}
+
+/// What a backend without folder operations answers (the in-memory test stores).
+fn unsupported<T>() -> Result<T, StoreError> {
+    Err(StoreError::Backend("not supported by this store".to_owned()))
+}
+
 /// Messages, folders' contents and the outbound queue.
+///
+/// Mod-sequences (RFC 7162 CONDSTORE): a folder's state starts with a highest
+/// mod-sequence of 1; every entry created in it (by `store` or `copy`), and
+/// every entry whose flags change, takes the folder's highest plus one, one at
+/// a time in the order of the request; an expunge that removes something
+/// raises the highest by one. So a folder's mod-sequences strictly increase
+/// and its highest never decreases. Folder operations are all or nothing and
+/// durable when they return, like `store`; the default bodies (for in-memory
+/// test stores) report the operation unsupported.
 #[async_trait]
 pub trait MailStore: Send + Sync + 'static {
     /// Stores every delivery, all or nothing, durable (fsync'd) when this
@@ -90,4 +160,77 @@ pub trait MailStore: Send + Sync + 'static {
     /// (a delivery status notification for the failed recipients) is stored in
     /// the same transaction, so a crash can neither lose nor repeat it.
     async fn queue_update(&self, message: &QueuedMessage, notice: Option<Delivery>) -> Result<(), StoreError>;
+
+    /// The folder's IMAP state. A folder that never had an entry gets its state
+    /// (UIDVALIDITY, UIDNEXT 1, highest mod-sequence 1) created and stored
+    /// durably here, so the UIDVALIDITY a client sees first never changes.
+    async fn folder_status(&self, folder: FolderId) -> Result<FolderStatus, StoreError> {
+        let _ = folder;
+        unsupported()
+    }
+
+    /// One entry, `None` when the folder has no such UID.
+    async fn entry(&self, folder: FolderId, uid: Uid) -> Result<Option<FolderEntry>, StoreError> {
+        let _ = (folder, uid);
+        unsupported()
+    }
+
+    /// The folder's entry with this `Message-ID` whose INTERNALDATE is at or
+    /// after `since` (the lowest UID when several are), for IMAP `APPEND`'s
+    /// duplicate check (spec §4.2).
+    async fn find_by_message_id(
+        &self,
+        folder: FolderId,
+        message_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<FolderEntry>, StoreError> {
+        let _ = (folder, message_id, since);
+        unsupported()
+    }
+
+    /// Changes the flags of the entries `uids` names (UIDs the folder lacks are
+    /// ignored), in one durable transaction. With `unchanged_since`, an entry
+    /// whose mod-sequence is above it is left alone and reported (RFC 7162
+    /// `UNCHANGEDSINCE`). An entry whose flags would not change keeps its
+    /// mod-sequence and is in neither list.
+    async fn set_flags(
+        &self,
+        folder: FolderId,
+        uids: &[Uid],
+        op: FlagOp,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagOutcome, StoreError> {
+        let _ = (folder, uids, op, unchanged_since);
+        unsupported()
+    }
+
+    /// Removes the entries `uids` names and returns the UIDs removed,
+    /// ascending. A body no entry and no queue entry shows any more goes too.
+    async fn expunge(&self, folder: FolderId, uids: &[Uid]) -> Result<Vec<Uid>, StoreError> {
+        let _ = (folder, uids);
+        unsupported()
+    }
+
+    /// Copies the entries `uids` names from `from` into `to` (the same body,
+    /// flags, INTERNALDATE and Message-ID, a new UID and mod-sequence, created
+    /// by `creator`), in ascending source UID order, and returns (source UID,
+    /// new UID) pairs for UIDPLUS `COPYUID`. UIDs `from` lacks are skipped.
+    async fn copy(
+        &self,
+        from: FolderId,
+        uids: &[Uid],
+        to: FolderId,
+        creator: Option<RecipientId>,
+    ) -> Result<Vec<(Uid, Uid)>, StoreError> {
+        let _ = (from, uids, to, creator);
+        unsupported()
+    }
+
+    /// [`copy`](Self::copy) keeping each entry's creator, then
+    /// [`expunge`](Self::expunge) of the originals, in one transaction (IMAP
+    /// `MOVE`): the entries are in exactly one of the folders at any time.
+    async fn move_entries(&self, from: FolderId, uids: &[Uid], to: FolderId) -> Result<Vec<(Uid, Uid)>, StoreError> {
+        let _ = (from, uids, to);
+        unsupported()
+    }
 }

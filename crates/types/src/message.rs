@@ -54,6 +54,10 @@ pub struct FolderEntry {
     pub creator: Option<RecipientId>,
     /// The body's `Message-ID` header, without angle brackets, when it has one.
     pub message_id: Option<String>,
+    /// Its CONDSTORE mod-sequence (RFC 7162): set when the entry is created and
+    /// raised whenever its flags change; always at least 1 and at most the
+    /// folder's highest mod-sequence (`deputy_store::FolderStatus`).
+    pub modseq: u64,
 }
 
 /// How many messages a folder holds (`Get-MailboxFolderStatistics`).

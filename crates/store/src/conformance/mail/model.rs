@@ -2,10 +2,12 @@
 //! comparison of a store with the model.
 
 use crate::conformance::{BASE_MS, at_ms, fid, ok, rid};
+use crate::mail::{FlagOp, FlagOutcome};
 use crate::{Delivery, MailStore, NewEntry, NewOutbound, Stored};
 use chrono::{DateTime, Utc};
 use deputy_types::{
-    BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueRecipient, QueuedMessage, RecipientStatus,
+    BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueRecipient, QueuedMessage, RecipientId,
+    RecipientStatus, Uid,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -24,6 +26,8 @@ pub struct MailModel {
     pub gone: BTreeSet<BlobId>,
     /// The queue, in the order `queue_all` returns it.
     pub queue: Vec<QueuedMessage>,
+    /// Each folder's highest mod-sequence (see the numbering in `crate::mail`).
+    pub highest: BTreeMap<FolderId, u64>,
 }
 
 impl MailModel {
@@ -34,8 +38,8 @@ impl MailModel {
             Err(_) => panic!("a fixture body of {} bytes is too large", d.raw.len()),
         };
         for (entry, (folder, uid)) in d.entries.iter().zip(&s.uids) {
-            self.entries.entry(*folder).or_default().push(FolderEntry {
-                folder: entry.folder,
+            self.insert(FolderEntry {
+                folder: *folder,
                 uid: *uid,
                 blob: s.blob,
                 flags: entry.flags,
@@ -43,10 +47,8 @@ impl MailModel {
                 internal_date: d.received,
                 creator: entry.creator,
                 message_id: d.message_id.clone(),
+                modseq: 0,
             });
-        }
-        for list in self.entries.values_mut() {
-            list.sort_by_key(|e| e.uid);
         }
         self.bodies.insert(s.blob, d.raw.clone());
         if let (Some(id), Some(out)) = (s.queued, &d.outbound) {
@@ -70,6 +72,116 @@ impl MailModel {
         }
     }
 
+    /// Adds `e` with its folder's next mod-sequence. Concurrent stores are
+    /// recorded in the order they were called, not committed; the UID shows the
+    /// commit order, so an entry recorded after ones with higher UIDs (stored
+    /// after it, and only stored: concurrent cases do nothing else) takes the
+    /// lowest of their mod-sequences and moves them up by one.
+    fn insert(&mut self, mut e: FolderEntry) {
+        let highest = self.highest.entry(e.folder).or_insert(1);
+        *highest += 1;
+        let list = self.entries.entry(e.folder).or_default();
+        e.modseq = match list.iter().filter(|o| o.uid > e.uid).map(|o| o.modseq).min() {
+            None => *highest,
+            Some(m) => {
+                list.iter_mut().filter(|o| o.modseq >= m).for_each(|o| o.modseq += 1);
+                m
+            }
+        };
+        list.push(e);
+        list.sort_by_key(|e| e.uid);
+    }
+
+    /// The folder's next mod-sequence, recorded as its highest.
+    fn next_modseq(&mut self, folder: FolderId) -> u64 {
+        let highest = self.highest.entry(folder).or_insert(1);
+        *highest += 1;
+        *highest
+    }
+
+    /// What `set_flags` should answer, applied to the model.
+    pub fn set_flags(&mut self, folder: FolderId, uids: &[Uid], op: FlagOp, since: Option<u64>) -> FlagOutcome {
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        let mut outcome = FlagOutcome::default();
+        for uid in wanted {
+            let Some(e) = self.entries.get(&folder).and_then(|l| l.iter().find(|e| e.uid == uid)) else { continue };
+            if since.is_some_and(|s| e.modseq > s) {
+                outcome.failed_modified.push(uid);
+                continue;
+            }
+            let flags = op.apply(e.flags);
+            if flags == e.flags {
+                continue;
+            }
+            let modseq = self.next_modseq(folder);
+            if let Some(e) = self.entries.get_mut(&folder).and_then(|l| l.iter_mut().find(|e| e.uid == uid)) {
+                e.flags = flags;
+                e.modseq = modseq;
+            }
+            outcome.changed.push((uid, flags, modseq));
+        }
+        outcome
+    }
+
+    /// What `expunge` should answer, applied to the model: bodies nothing
+    /// shows or sends any more are gone.
+    pub fn expunge(&mut self, folder: FolderId, uids: &[Uid]) -> Vec<Uid> {
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        let list = self.entries.entry(folder).or_default();
+        let (removed, kept): (Vec<FolderEntry>, Vec<FolderEntry>) =
+            std::mem::take(list).into_iter().partition(|e| wanted.contains(&e.uid));
+        *list = kept;
+        if !removed.is_empty() {
+            self.next_modseq(folder);
+        }
+        for e in &removed {
+            let shown = self.entries.values().flatten().any(|o| o.blob == e.blob);
+            if !shown && !self.queue.iter().any(|q| q.blob == e.blob) {
+                self.bodies.remove(&e.blob);
+                self.gone.insert(e.blob);
+            }
+        }
+        removed.iter().map(|e| e.uid).collect()
+    }
+
+    /// Records a successful `copy` (`creator` set) or `move_entries` (`creator`
+    /// `None`: each entry keeps its own) that answered `pairs`, after checking
+    /// that it copied exactly the entries of `uids` that `from` holds, in
+    /// ascending order, to new UIDs above every UID `to` had.
+    pub fn copied(
+        &mut self,
+        from: FolderId,
+        uids: &[Uid],
+        to: FolderId,
+        creator: Option<Option<RecipientId>>,
+        pairs: &[(Uid, Uid)],
+    ) {
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        let sources: Vec<FolderEntry> = self
+            .entries
+            .get(&from)
+            .map(|l| l.iter().filter(|e| wanted.contains(&e.uid)).cloned().collect())
+            .unwrap_or_default();
+        let expected: Vec<Uid> = sources.iter().map(|e| e.uid).collect();
+        let answered: Vec<Uid> = pairs.iter().map(|(s, _)| *s).collect();
+        assert_eq!(answered, expected, "copy must answer each source UID {from:?} holds, ascending");
+        let mut last = self.entries.get(&to).and_then(|l| l.iter().map(|e| e.uid).max()).unwrap_or(0);
+        for (e, (_, uid)) in sources.into_iter().zip(pairs) {
+            assert!(*uid > last, "copy's new UIDs must increase above every UID {to:?} had: {pairs:?} after {last}");
+            last = *uid;
+            let creator = creator.unwrap_or(e.creator);
+            self.insert(FolderEntry { folder: to, uid: *uid, creator, ..e });
+        }
+        if creator.is_none() {
+            self.expunge(from, &answered);
+        }
+    }
+
+    /// An entry as the model holds it.
+    pub fn entry(&self, folder: FolderId, uid: Uid) -> Option<FolderEntry> {
+        self.entries.get(&folder).and_then(|l| l.iter().find(|e| e.uid == uid)).cloned()
+    }
+
     /// Records a successful `queue_update(m, _)` (store the notice with [`stored`](Self::stored)).
     pub fn updated(&mut self, m: &QueuedMessage) {
         let Some(i) = self.queue.iter().position(|q| q.id == m.id) else {
@@ -88,6 +200,11 @@ impl MailModel {
             self.bodies.remove(&blob);
             self.gone.insert(blob);
         }
+    }
+
+    /// Records the state a successful `folder_status` creates for a folder with none.
+    pub fn status_seen(&mut self, folder: FolderId) {
+        self.highest.entry(folder).or_insert(1);
     }
 
     /// The counts `folder_counts` should report for `folder`.
@@ -188,6 +305,17 @@ pub async fn check_mail<S: MailStore>(store: &S, model: &MailModel, context: &st
     let counts = ok(store.folder_counts(&folders).await, context);
     let expected: Vec<FolderCounts> = folders.iter().map(|f| model.counts(*f)).collect();
     assert_eq!(counts, expected, "{context}: folder_counts({folders:?})");
+    for (folder, highest) in &model.highest {
+        let status = ok(store.folder_status(*folder).await, context);
+        let counts = model.counts(*folder);
+        let expected = (*highest, counts.items, counts.unread);
+        let actual = (status.highest_modseq, status.exists, status.unseen);
+        assert_eq!(actual, expected, "{context}: folder_status({folder:?}) (highest_modseq, exists, unseen)");
+        let top = model.entries.get(folder).and_then(|l| l.iter().map(|e| e.uid).max()).unwrap_or(0);
+        // A folder whose every UID is used says 4294967295, the highest UIDNEXT there is.
+        let uidnext_ok = status.uidnext > top || status.uidnext == u32::MAX;
+        assert!(uidnext_ok && status.uidvalidity != 0, "{context}: {folder:?} has {status:?}, UIDs to {top}");
+    }
     let queue = ok(store.queue_all().await, context);
     if let Some(diff) = first_difference("queue_all", &queue, &model.queue, same_queued) {
         panic!("{context}: queue_all() differs from the model: {diff}");

@@ -1,0 +1,520 @@
+//! Command dispatch: session state (signed-in user, selected mailbox and its
+//! sequence-number view) and one arm per command.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_codec::imap_types::flag::{Flag, StoreType};
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::status::StatusDataItemName;
+
+use crate::acl::{AclCommand, Malformed};
+use crate::session::Mode;
+use crate::{Backend, Config, StoreMode, utf7, wire};
+
+/// What the read loop does after a command.
+pub(crate) enum After {
+    Continue,
+    Close,
+    StartTls,
+}
+
+/// The selected mailbox as this session sees it.
+pub(crate) struct Open {
+    pub(crate) name: String,
+    /// UIDs by sequence number (index + 1).
+    pub(crate) uids: Vec<u32>,
+    pub(crate) read_only: bool,
+}
+
+/// Everything a session remembers between commands.
+pub(crate) struct State<B: Backend> {
+    pub(crate) config: Arc<Config>,
+    pub(crate) backend: Arc<B>,
+    pub(crate) peer: SocketAddr,
+    pub(crate) tls_active: bool,
+    pub(crate) user: Option<B::User>,
+    pub(crate) open: Option<Open>,
+    failures: u32,
+}
+
+impl<B: Backend> State<B> {
+    pub(crate) fn new(peer: SocketAddr, config: Arc<Config>, backend: Arc<B>) -> Self {
+        State { config, backend, peer, tls_active: false, user: None, open: None, failures: 0 }
+    }
+
+    /// Passwords may cross this connection.
+    fn auth_allowed(&self) -> bool {
+        self.tls_active || (self.config.plaintext_auth_on_loopback && self.peer.ip().is_loopback())
+    }
+
+    pub(crate) fn capabilities(&self) -> String {
+        let mut caps = String::from(
+            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk",
+        );
+        if self.user.is_none() {
+            if self.config.tls.is_some() && !self.tls_active {
+                caps.push_str(" STARTTLS");
+            }
+            caps.push_str(if self.auth_allowed() { " AUTH=PLAIN" } else { " LOGINDISABLED" });
+        }
+        caps
+    }
+
+    pub(crate) async fn command(&mut self, command: Command<'static>, out: &mut Vec<u8>, mode: &mut Mode) -> After {
+        let tag = command.tag.as_ref().to_owned();
+        let t = tag.as_str();
+        let authenticated = self.user.is_some();
+        match command.body {
+            CommandBody::Capability => {
+                out.extend_from_slice(format!("* CAPABILITY {}\r\n", self.capabilities()).as_bytes());
+                wire::status(out, t, "OK", None, "CAPABILITY completed");
+            }
+            CommandBody::Noop | CommandBody::Check => {
+                self.poll(out).await;
+                wire::status(out, t, "OK", None, "NOOP completed");
+            }
+            CommandBody::Logout => {
+                out.extend_from_slice(b"* BYE Logging out\r\n");
+                wire::status(out, t, "OK", None, "LOGOUT completed");
+                return After::Close;
+            }
+            CommandBody::StartTLS if !authenticated && !self.tls_active && self.config.tls.is_some() => {
+                wire::status(out, t, "OK", None, "Begin TLS negotiation now");
+                return After::StartTls;
+            }
+            CommandBody::Login { username, password } if !authenticated => {
+                let user = String::from_utf8_lossy(username.as_ref()).into_owned();
+                let pass = String::from_utf8_lossy(password.declassify().as_ref()).into_owned();
+                return self.sign_in(t, &user, &pass, out).await;
+            }
+            CommandBody::Authenticate { mechanism, initial_response } if !authenticated => {
+                if mechanism != AuthMechanism::Plain {
+                    wire::status(out, t, "NO", Some("CANNOT"), "Only PLAIN is supported");
+                } else if !self.auth_allowed() {
+                    wire::status(out, t, "NO", Some("PRIVACYREQUIRED"), "Use STARTTLS first");
+                } else if let Some(ir) = initial_response {
+                    return self.plain(t, ir.declassify(), out).await;
+                } else {
+                    out.extend_from_slice(b"+ \r\n");
+                    *mode = Mode::Authenticate(tag);
+                }
+            }
+            CommandBody::Enable { .. } if authenticated => {
+                // No ENABLE-able extension is implemented yet, so none is enabled.
+                out.extend_from_slice(b"* ENABLED\r\n");
+                wire::status(out, t, "OK", None, "ENABLE completed");
+            }
+            CommandBody::Id { .. } => {
+                out.extend_from_slice(b"* ID (\"name\" \"Deputy\")\r\n");
+                wire::status(out, t, "OK", None, "ID completed");
+            }
+            CommandBody::Idle if authenticated => {
+                out.extend_from_slice(b"+ idling\r\n");
+                *mode = Mode::Idle(tag);
+            }
+            body if authenticated => return self.authenticated(t, body, out).await,
+            CommandBody::StartTLS | CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
+                wire::status(out, t, "BAD", None, "Not allowed in this state");
+            }
+            _ => wire::status(out, t, "BAD", None, "Sign in first"),
+        }
+        After::Continue
+    }
+
+    /// An RFC 4314 command (parsed outside the codec).
+    pub(crate) async fn acl(&mut self, tag: &str, command: Result<AclCommand, Malformed>, out: &mut Vec<u8>) -> After {
+        match (self.user.as_ref(), command) {
+            (None, _) => wire::status(out, tag, "BAD", None, "Sign in first"),
+            (Some(_), Err(Malformed)) => wire::status(out, tag, "BAD", None, "Syntax error in ACL command"),
+            (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, out).await,
+        }
+        After::Continue
+    }
+
+    async fn sign_in(&mut self, tag: &str, user: &str, pass: &str, out: &mut Vec<u8>) -> After {
+        if !self.auth_allowed() {
+            wire::status(out, tag, "NO", Some("PRIVACYREQUIRED"), "Use STARTTLS first");
+            return After::Continue;
+        }
+        match self.backend.authenticate(user, pass).await {
+            Some(session) => {
+                self.user = Some(session);
+                let caps = format!("CAPABILITY {}", self.capabilities());
+                wire::status(out, tag, "OK", Some(&caps), "Signed in");
+                After::Continue
+            }
+            None => {
+                self.failures += 1;
+                wire::status(out, tag, "NO", Some("AUTHENTICATIONFAILED"), "Invalid credentials");
+                if self.failures >= self.config.max_auth_failures {
+                    out.extend_from_slice(b"* BYE Too many failed sign-ins\r\n");
+                    return After::Close;
+                }
+                After::Continue
+            }
+        }
+    }
+
+    /// SASL PLAIN: `authzid NUL authcid NUL password`; an authzid must name the same user.
+    async fn plain(&mut self, tag: &str, response: &[u8], out: &mut Vec<u8>) -> After {
+        let parts: Vec<&[u8]> = response.split(|&b| b == 0).collect();
+        match parts.as_slice() {
+            [authz, user, pass] if authz.is_empty() || authz == user => {
+                let user = String::from_utf8_lossy(user).into_owned();
+                let pass = String::from_utf8_lossy(pass).into_owned();
+                self.sign_in(tag, &user, &pass, out).await
+            }
+            _ => {
+                wire::status(out, tag, "BAD", None, "Malformed PLAIN response");
+                After::Continue
+            }
+        }
+    }
+
+    pub(crate) async fn authenticate_data(
+        &mut self,
+        tag: &str,
+        data: AuthenticateData<'static>,
+        out: &mut Vec<u8>,
+    ) -> After {
+        match data {
+            AuthenticateData::Continue(response) => self.plain(tag, response.declassify(), out).await,
+            AuthenticateData::Cancel => {
+                wire::status(out, tag, "BAD", None, "Authentication cancelled");
+                After::Continue
+            }
+        }
+    }
+
+    async fn authenticated(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
+        let Some(user) = self.user.as_ref() else { return After::Continue };
+        let backend = Arc::clone(&self.backend);
+        match body {
+            CommandBody::Namespace => {
+                let ns = backend.namespace(user).await;
+                let mut line = b"* NAMESPACE".to_vec();
+                for kind in [&ns.personal, &ns.other_users, &ns.shared] {
+                    if kind.is_empty() {
+                        line.extend_from_slice(b" NIL");
+                        continue;
+                    }
+                    line.extend_from_slice(b" (");
+                    for n in kind {
+                        line.push(b'(');
+                        wire::mailbox(&mut line, &n.prefix);
+                        line.extend_from_slice(format!(" \"{}\")", n.delimiter).as_bytes());
+                    }
+                    line.push(b')');
+                }
+                out.extend_from_slice(&line);
+                out.extend_from_slice(b"\r\n");
+                wire::status(out, t, "OK", None, "NAMESPACE completed");
+            }
+            CommandBody::List { reference, mailbox_wildcard } => {
+                list(&*backend, user, t, "LIST", &reference, &mailbox_wildcard, out).await;
+            }
+            CommandBody::Lsub { reference, mailbox_wildcard } => {
+                // Every visible mailbox counts as subscribed: Deputy keeps no subscription list.
+                list(&*backend, user, t, "LSUB", &reference, &mailbox_wildcard, out).await;
+            }
+            CommandBody::Select { mailbox, .. } => return self.select(t, &mailbox, false, out).await,
+            CommandBody::Examine { mailbox, .. } => return self.select(t, &mailbox, true, out).await,
+            CommandBody::Status { mailbox, item_names } => {
+                let Ok(name) = mailbox_name(&mailbox) else {
+                    wire::status(out, t, "BAD", None, "Invalid mailbox name");
+                    return After::Continue;
+                };
+                match backend.select(user, &name, true).await {
+                    Ok(s) => {
+                        let items: Vec<String> = item_names
+                            .iter()
+                            .filter_map(|i| match i {
+                                StatusDataItemName::Messages => Some(format!("MESSAGES {}", s.uids.len())),
+                                StatusDataItemName::Recent => Some("RECENT 0".to_owned()),
+                                StatusDataItemName::UidNext => Some(format!("UIDNEXT {}", s.uidnext)),
+                                StatusDataItemName::UidValidity => Some(format!("UIDVALIDITY {}", s.uidvalidity)),
+                                StatusDataItemName::Unseen => Some(format!("UNSEEN {}", s.unseen)),
+                                _ => None,
+                            })
+                            .collect();
+                        out.extend_from_slice(b"* STATUS ");
+                        wire::mailbox(out, &name);
+                        out.extend_from_slice(format!(" ({})\r\n", items.join(" ")).as_bytes());
+                        wire::status(out, t, "OK", None, "STATUS completed");
+                    }
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            CommandBody::Append { mailbox, flags, date, message } => {
+                let Ok(name) = mailbox_name(&mailbox) else {
+                    wire::status(out, t, "BAD", None, "Invalid mailbox name");
+                    return After::Continue;
+                };
+                let data = match message {
+                    LiteralOrLiteral8::Literal(l) => l.data().to_vec(),
+                    LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
+                };
+                let flags = flag_strings(&flags);
+                let date = date.map(|d| d.as_ref().timestamp());
+                match backend.append(user, &name, &flags, date, data).await {
+                    Ok(a) => wire::status(
+                        out,
+                        t,
+                        "OK",
+                        Some(&format!("APPENDUID {} {}", a.uidvalidity, a.uid)),
+                        "APPEND completed",
+                    ),
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            body if self.open.is_some() => return self.selected(t, body, out).await,
+            _ => wire::status(out, t, "BAD", None, "Select a mailbox first"),
+        }
+        After::Continue
+    }
+
+    /// Reports messages that arrived or vanished since the session last looked
+    /// (RFC 3501 §6.1.2: NOOP is how clients poll).
+    async fn poll(&mut self, out: &mut Vec<u8>) {
+        let (Some(user), Some(open)) = (self.user.as_ref(), self.open.as_mut()) else { return };
+        let Ok(now) = self.backend.select(user, &open.name, true).await else { return };
+        let gone: Vec<u32> = open.uids.iter().copied().filter(|u| now.uids.binary_search(u).is_err()).collect();
+        report_expunged(open, &gone, out);
+        let last = open.uids.last().copied().unwrap_or(0);
+        let before = open.uids.len();
+        open.uids.extend(now.uids.iter().copied().filter(|u| *u > last));
+        if open.uids.len() != before {
+            out.extend_from_slice(format!("* {} EXISTS\r\n", open.uids.len()).as_bytes());
+        }
+    }
+
+    async fn select(&mut self, t: &str, mailbox: &Mailbox<'static>, read_only: bool, out: &mut Vec<u8>) -> After {
+        self.open = None;
+        let Some(user) = self.user.as_ref() else { return After::Continue };
+        let Ok(name) = mailbox_name(mailbox) else {
+            wire::status(out, t, "BAD", None, "Invalid mailbox name");
+            return After::Continue;
+        };
+        match self.backend.select(user, &name, read_only).await {
+            Ok(s) => {
+                out.extend_from_slice(format!("* {} EXISTS\r\n* 0 RECENT\r\n", s.uids.len()).as_bytes());
+                out.extend_from_slice(format!("* FLAGS {}\r\n", wire::flags(&s.flags)).as_bytes());
+                out.extend_from_slice(
+                    format!("* OK [PERMANENTFLAGS {}] Limited\r\n", wire::flags(&s.permanent_flags)).as_bytes(),
+                );
+                out.extend_from_slice(format!("* OK [UIDVALIDITY {}] UIDs valid\r\n", s.uidvalidity).as_bytes());
+                out.extend_from_slice(format!("* OK [UIDNEXT {}] Predicted next UID\r\n", s.uidnext).as_bytes());
+                if let Some(m) = s.highest_modseq {
+                    out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {m}] Highest\r\n").as_bytes());
+                }
+                let code = if s.read_only { "READ-ONLY" } else { "READ-WRITE" };
+                wire::status(out, t, "OK", Some(code), "SELECT completed");
+                self.open = Some(Open { name, uids: s.uids, read_only: s.read_only });
+            }
+            Err(no) => wire::no(out, t, &no),
+        }
+        After::Continue
+    }
+
+    async fn selected(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
+        let (Some(user), Some(open)) = (self.user.as_ref(), self.open.as_mut()) else { return After::Continue };
+        let backend = Arc::clone(&self.backend);
+        match body {
+            CommandBody::Close | CommandBody::Unselect => {
+                let close = matches!(body, CommandBody::Close);
+                if close && !open.read_only {
+                    // CLOSE expunges silently (RFC 3501 §6.4.2).
+                    let _ = backend.expunge(user, &open.name, None).await;
+                }
+                self.open = None;
+                wire::status(out, t, "OK", None, "Mailbox closed");
+            }
+            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {
+                let uids = resolve(&open.uids, &sequence_set, uid);
+                crate::fetch::fetch(&*backend, user, open, t, &uids, &macro_or_item_names, uid, out).await;
+            }
+            CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
+                if open.read_only {
+                    wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
+                    return After::Continue;
+                }
+                let uids = resolve(&open.uids, &sequence_set, uid);
+                let mode = match kind {
+                    StoreType::Replace => StoreMode::Replace,
+                    StoreType::Add => StoreMode::Add,
+                    StoreType::Remove => StoreMode::Remove,
+                };
+                let silent = matches!(response, imap_codec::imap_types::flag::StoreResponse::Silent);
+                match backend.store_flags(user, &open.name, &uids, mode, &flag_strings(&flags)).await {
+                    Ok(changed) => {
+                        for (u, f) in changed.iter().filter(|_| !silent) {
+                            if let Some(seq) = seq_of(&open.uids, *u) {
+                                let uid_item = if uid { format!(" UID {u}") } else { String::new() };
+                                out.extend_from_slice(
+                                    format!("* {seq} FETCH (FLAGS {}{uid_item})\r\n", wire::flags(f)).as_bytes(),
+                                );
+                            }
+                        }
+                        wire::status(out, t, "OK", None, "STORE completed");
+                    }
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            CommandBody::Expunge | CommandBody::ExpungeUid { .. } => {
+                if open.read_only {
+                    wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
+                    return After::Continue;
+                }
+                let only = match &body {
+                    CommandBody::ExpungeUid { sequence_set } => Some(resolve(&open.uids, sequence_set, true)),
+                    _ => None,
+                };
+                match backend.expunge(user, &open.name, only.as_deref()).await {
+                    Ok(gone) => {
+                        report_expunged(open, &gone, out);
+                        wire::status(out, t, "OK", None, "EXPUNGE completed");
+                    }
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            CommandBody::Copy { sequence_set, mailbox, uid } => {
+                let uids = resolve(&open.uids, &sequence_set, uid);
+                let Ok(target) = mailbox_name(&mailbox) else {
+                    wire::status(out, t, "BAD", None, "Invalid mailbox name");
+                    return After::Continue;
+                };
+                match backend.copy(user, &open.name, &uids, &target).await {
+                    Ok(c) => wire::status(out, t, "OK", Some(&copyuid(&c)), "COPY completed"),
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            CommandBody::Move { sequence_set, mailbox, uid } => {
+                if open.read_only {
+                    wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
+                    return After::Continue;
+                }
+                let uids = resolve(&open.uids, &sequence_set, uid);
+                let Ok(target) = mailbox_name(&mailbox) else {
+                    wire::status(out, t, "BAD", None, "Invalid mailbox name");
+                    return After::Continue;
+                };
+                match backend.move_messages(user, &open.name, &uids, &target).await {
+                    Ok(c) => {
+                        out.extend_from_slice(format!("* OK [{}] Moved\r\n", copyuid(&c)).as_bytes());
+                        report_expunged(open, &c.source, out);
+                        wire::status(out, t, "OK", None, "MOVE completed");
+                    }
+                    Err(no) => wire::no(out, t, &no),
+                }
+            }
+            _ => wire::status(out, t, "BAD", None, "Command not supported"),
+        }
+        After::Continue
+    }
+}
+
+/// LIST and LSUB: one `* LIST` line per mailbox the backend reports.
+async fn list<B: Backend>(
+    backend: &B,
+    user: &B::User,
+    t: &str,
+    verb: &str,
+    reference: &Mailbox<'_>,
+    wildcard: &ListMailbox<'_>,
+    out: &mut Vec<u8>,
+) {
+    let (Ok(reference), Ok(pattern)) = (mailbox_name(reference), list_pattern(wildcard)) else {
+        wire::status(out, t, "BAD", None, "Invalid mailbox name");
+        return;
+    };
+    if pattern.is_empty() {
+        // An empty pattern asks for the delimiter (RFC 3501 §6.3.8).
+        out.extend_from_slice(format!("* {verb} (\\Noselect) \"/\" \"\"\r\n").as_bytes());
+    } else {
+        for mb in backend.list(user, &reference, &pattern).await {
+            out.extend_from_slice(format!("* {verb} ({}) \"{}\" ", mb.attributes.join(" "), mb.delimiter).as_bytes());
+            wire::mailbox(out, &mb.name);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    wire::status(out, t, "OK", None, &format!("{verb} completed"));
+}
+
+/// The UIDPLUS `COPYUID` code.
+fn copyuid(c: &crate::CopyUids) -> String {
+    let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    format!("COPYUID {} {} {}", c.uidvalidity, list(&c.source), list(&c.target))
+}
+
+/// Sends `* n EXPUNGE` for each removed UID, highest sequence number first so
+/// that earlier numbers stay valid, and drops them from the session's view.
+fn report_expunged(open: &mut Open, gone: &[u32], out: &mut Vec<u8>) {
+    let mut seqs: Vec<usize> = gone.iter().filter_map(|u| seq_of(&open.uids, *u)).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    for seq in seqs.iter().rev() {
+        out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
+        open.uids.remove(seq - 1);
+    }
+}
+
+/// The sequence number of `uid` in the session's view.
+pub(crate) fn seq_of(uids: &[u32], uid: u32) -> Option<usize> {
+    uids.binary_search(&uid).ok().map(|i| i + 1)
+}
+
+/// The UIDs a sequence set names, ascending; numbers outside the view are ignored.
+pub(crate) fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Vec<u32> {
+    let Some(&last_uid) = uids.last() else { return Vec::new() };
+    if by_uid {
+        let Some(largest) = std::num::NonZeroU32::new(last_uid) else { return Vec::new() };
+        // Expanding a huge UID range would cost memory; test each known UID against the set instead.
+        uids.iter().copied().filter(|u| contains(set, *u, largest.get())).collect()
+    } else {
+        let largest = u32::try_from(uids.len()).unwrap_or(u32::MAX);
+        uids.iter()
+            .enumerate()
+            .filter(|(i, _)| contains(set, u32::try_from(i + 1).unwrap_or(u32::MAX), largest))
+            .map(|(_, u)| *u)
+            .collect()
+    }
+}
+
+fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
+    use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
+    let value = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => largest,
+    };
+    set.0.as_ref().iter().any(|seq| match seq {
+        Sequence::Single(s) => value(s) == n,
+        Sequence::Range(a, b) => {
+            let (a, b) = (value(a), value(b));
+            (a.min(b)..=a.max(b)).contains(&n)
+        }
+    })
+}
+
+fn flag_strings(flags: &[Flag<'_>]) -> Vec<String> {
+    flags.iter().map(ToString::to_string).collect()
+}
+
+/// A mailbox name from the wire, decoded from modified UTF-7.
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String, utf7::InvalidName> {
+    match mailbox {
+        Mailbox::Inbox => Ok("INBOX".to_owned()),
+        Mailbox::Other(other) => utf7::decode(other.as_ref()),
+    }
+}
+
+fn list_pattern(pattern: &ListMailbox<'_>) -> Result<String, utf7::InvalidName> {
+    match pattern {
+        ListMailbox::Token(t) => utf7::decode(t.as_ref()),
+        ListMailbox::String(s) => utf7::decode(s.as_ref()),
+    }
+}
