@@ -13,6 +13,7 @@
 mod error;
 mod folders;
 pub mod mail;
+mod mailbox;
 mod permissions;
 mod queries;
 mod recipients;
@@ -20,6 +21,7 @@ mod state;
 
 pub use error::{CoreError, Result};
 pub use folders::{FolderPermissionEdit, FolderPermissionRow};
+pub use mailbox::{MailboxError, VisibleFolder};
 pub use permissions::{MailboxGrant, MailboxPermissionRow, SendAsRow};
 pub use queries::{AccessCheck, DelegatedRow};
 pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};

@@ -1,6 +1,7 @@
 //! `deputy`: the binary. It reads flags and environment (nothing else does),
 //! opens the store, and wires the doors to the core (interface.md).
 
+mod imapdoor;
 mod keys;
 mod mailflow;
 mod serve;

@@ -1,5 +1,6 @@
 //! `deputy serve`: open (or create) the organization and run the doors.
 
+use crate::imapdoor::ImapDoor;
 use crate::mailflow::SmtpDoor;
 use crate::{is_empty_dir, open_embedded};
 use anyhow::{Context, Result};
@@ -33,6 +34,9 @@ pub struct ServeArgs {
     /// SMTP submission (AUTH required).
     #[arg(long, default_value = "127.0.0.1:5870")]
     submission: SocketAddr,
+    /// IMAP (STARTTLS; the own mailbox and `Other Users/<alias>/…`).
+    #[arg(long, default_value = "127.0.0.1:1143")]
+    imap: SocketAddr,
     /// Send all mail for other domains to this SMTP server (HOST:PORT) instead of looking up MX records.
     #[arg(long, value_parser = parse_host_port)]
     relay_host: Option<(String, u16)>,
@@ -116,13 +120,18 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let http_listener = bind(args.http, "http").await?;
     let smtp_listener = bind(args.smtp, "smtp").await?;
     let submission_listener = bind(args.submission, "submission").await?;
-    let (http, smtp, submission) =
-        (http_listener.local_addr()?, smtp_listener.local_addr()?, submission_listener.local_addr()?);
+    let imap_listener = bind(args.imap, "imap").await?;
+    let (http, smtp, submission, imap) = (
+        http_listener.local_addr()?,
+        smtp_listener.local_addr()?,
+        submission_listener.local_addr()?,
+        imap_listener.local_addr()?,
+    );
     deputy.set_server_info(ServerInfo {
         hostname: hostname.clone(),
         dkim: Some(DkimPublic { selector: dkim.selector().to_owned(), record }),
         submission_port: Some(submission.port()),
-        imap_port: None,
+        imap_port: Some(imap.port()),
     });
 
     // One signal fans out to every door; each finishes what it acknowledged.
@@ -149,6 +158,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(deputy_smtp::serve(smtp_listener, smtp_config(Mode::Inbound), door.clone(), stopped()));
     tasks.spawn(deputy_smtp::serve(submission_listener, smtp_config(Mode::Submission), door, stopped()));
+    let mut imap_config = deputy_imap::Config::new(hostname.clone());
+    imap_config.tls = Some(tls.clone());
+    let imap_door = Arc::new(ImapDoor::new(deputy.clone()));
+    tasks.spawn(deputy_imap::serve(imap_listener, Arc::new(imap_config), imap_door, stopped()));
     let mut outbound = deputy_outbound::Config::new(hostname.clone());
     outbound.relay_host = args.relay_host.clone();
     let signer = Arc::new(deputy_mailauth::DkimSigner::new(&dkim).context("loading the DKIM key")?);
@@ -169,8 +182,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
     });
 
-    tracing::info!(%http, %smtp, %submission, "deputy ready");
-    println!("deputy ready: http={http} smtp={smtp} submission={submission}");
+    tracing::info!(%http, %smtp, %submission, %imap, "deputy ready");
+    println!("deputy ready: http={http} smtp={smtp} submission={submission} imap={imap}");
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}

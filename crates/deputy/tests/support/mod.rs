@@ -52,6 +52,8 @@ pub struct Server {
     pub smtp: SocketAddr,
     /// SMTP submission.
     pub submission: SocketAddr,
+    /// IMAP.
+    pub imap: SocketAddr,
     pub stdout: Vec<String>,
 }
 
@@ -72,7 +74,7 @@ impl Server {
 
     pub fn start_with(dir: &Path, extra: &[&str]) -> Self {
         // Every listener on a free port unless the test chose one.
-        let defaults = ["--http", "--smtp", "--submission"]
+        let defaults = ["--http", "--smtp", "--submission", "--imap"]
             .into_iter()
             .filter(|flag| !extra.iter().any(|e| e.split('=').next() == Some(*flag)))
             .map(|flag| format!("{flag}=127.0.0.1:0"));
@@ -109,6 +111,7 @@ impl Server {
             url: format!("http://{}", listener(&ready, "http")),
             smtp: listener(&ready, "smtp"),
             submission: listener(&ready, "submission"),
+            imap: listener(&ready, "imap"),
             stdout: lines,
         }
     }
