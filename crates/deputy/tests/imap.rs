@@ -25,11 +25,16 @@ New-Mailbox -Name "Rob Jones" -Alias rob -Password (ConvertTo-SecureString -Stri
     (dir, server)
 }
 
-/// Runs a Python script with `M`, an `imaplib.IMAP4` signed in as `login`; returns stdout.
+/// Runs a Python script with `M`, an `imaplib.IMAP4` signed in as `login` (Rob's password); returns stdout.
 fn imap(server: &Server, login: &str, body: &str) -> String {
+    imap_as(server, login, ROB_PW, body)
+}
+
+/// Like [`imap`], with any password.
+fn imap_as(server: &Server, login: &str, password: &str, body: &str) -> String {
     let login = wire_login(login);
     let script = format!(
-        "import imaplib, smtplib\nM = imaplib.IMAP4('{host}', {port})\nM.login({login:?}, '{ROB_PW}')\n{body}\nM.logout()\n",
+        "import imaplib, smtplib\nM = imaplib.IMAP4('{host}', {port})\nM.login({login:?}, '{password}')\n{body}\nM.logout()\n",
         host = server.imap.ip(),
         port = server.imap.port(),
     );
@@ -135,4 +140,57 @@ print('MYRIGHTS', M.myrights('{inbox}'))
     );
     let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3 runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains("REFUSED"), "{out:?}");
+}
+
+/// SETACL by the folder's owner and the shell's folder permission cmdlets
+/// change the same entries (issue 6 item 3), and MYRIGHTS follows them.
+#[test]
+fn setacl_and_the_folder_permission_cmdlets_are_one_list() {
+    let (_dir, server) = org("imap-acl");
+    let out =
+        imap_as(&server, "mary@contoso.test", "M4ry!Passw0rd", "print('SETACL', M.setacl('INBOX', 'rob', 'lrs'))");
+    assert!(out.contains("SETACL ('OK'"), "{out}");
+    let rows = server.json(r"Get-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob");
+    assert_eq!(rows[0]["AccessRights"], serde_json::json!(["Reviewer"]), "{rows:?}");
+
+    server.shell(r"Set-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob -AccessRights Editor").expect_ok();
+    let out = imap_as(&server, "mary@contoso.test", "M4ry!Passw0rd", "print('GETACL', M.getacl('INBOX'))");
+    let acl = out.split("GETACL").nth(1).unwrap_or_default();
+    // imaplib shows the list as `"rob" "lrswipte"`: the quoted token after the identifier.
+    let rob = acl.split("\"rob\" \"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    assert!(rob.contains('w') && rob.contains('i') && rob.contains('t'), "Editor seen through GETACL: {out}");
+    let out = imap(&server, "rob@contoso.test", "print('MYRIGHTS', M.myrights('\"Other Users/mary/INBOX\"'))");
+    assert!(out.contains(rob), "MYRIGHTS matches GETACL's entry {rob}: {out}");
+
+    // Rob is not the owner: he may not change Mary's list.
+    let out = imap(
+        &server,
+        "rob@contoso.test",
+        "print('SETACL', M.setacl('\"Other Users/mary/INBOX\"', 'rob', 'lrswipkxtea'))",
+    );
+    assert!(out.contains("SETACL ('NO'"), "{out}");
+}
+
+/// Spec §4.2: a client that APPENDs to Sent Items what submission already stored
+/// there (same Message-ID, within minutes) gets OK and no second copy.
+#[test]
+fn append_after_submission_does_not_duplicate_the_sent_copy() {
+    let (_dir, server) = org("imap-append");
+    let message = "From: rob@contoso.test\\r\\nTo: mary@contoso.test\\r\\nSubject: once\\r\\nMessage-ID: <once@contoso.test>\\r\\n\\r\\nHi.\\r\\n";
+    let script = format!(
+        r#"
+s = smtplib.SMTP('{host}', {port})
+s.login('rob@contoso.test', '{ROB_PW}')
+s.sendmail('rob@contoso.test', ['mary@contoso.test'], "{message}")
+s.quit()
+print('APPEND', M.append('"Sent Items"', '(\\Seen)', None, b"{message}"))
+print('OTHER', M.append('"Sent Items"', '(\\Seen)', None, b"{other}"))
+"#,
+        host = server.submission.ip(),
+        port = server.submission.port(),
+        other = message.replace("once@", "twice@"),
+    );
+    let out = imap(&server, "rob@contoso.test", &script);
+    assert!(out.contains("APPEND ('OK'") && out.contains("OTHER ('OK'"), "{out}");
+    assert_eq!(server.items("rob", "SentItems"), 2, "the submitted copy and the other message, nothing twice: {out}");
 }
