@@ -66,27 +66,7 @@ impl Parser {
 
     /// One argument: a value or a comma list of values (`a,b,"c d"`).
     pub(super) fn parse_command_argument(&mut self) -> PResult<Expr> {
-        let first = self.parse_argument_value()?;
-        self.skip_trivia(false)?;
-        if self.peek() != Some(',') {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.peek() == Some(',') {
-            let comma = self.pos;
-            self.pos += 1;
-            self.skip_trivia(true)?;
-            match self.peek() {
-                None => return Err(self.error_at(comma, "Missing expression after ','.", true)),
-                Some(';' | '|' | ')' | '}' | ',') => {
-                    return Err(self.error_at(comma, "Missing expression after ','.", false));
-                }
-                _ => {}
-            }
-            items.push(self.parse_argument_value()?);
-            self.skip_trivia(false)?;
-        }
-        Ok(Expr::Array(items))
+        self.comma_list(Self::parse_argument_value)
     }
 
     /// One value in command mode.

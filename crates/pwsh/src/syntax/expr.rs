@@ -177,7 +177,13 @@ impl Parser {
 
     /// `a, b, c` (the comma binds tighter than arithmetic and comparison, as in PowerShell).
     fn parse_comma(&mut self) -> PResult<Expr> {
-        let first = self.parse_postfix()?;
+        self.comma_list(Self::parse_postfix)
+    }
+
+    /// `item` or `item, item, …` as an array: shared by expression mode and
+    /// command arguments, which differ only in what one item is.
+    pub(super) fn comma_list(&mut self, item: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+        let first = item(self)?;
         self.skip_trivia(false)?;
         if self.peek() != Some(',') {
             return Ok(first);
@@ -194,7 +200,7 @@ impl Parser {
                 }
                 _ => {}
             }
-            items.push(self.parse_postfix()?);
+            items.push(item(self)?);
             self.skip_trivia(false)?;
         }
         Ok(Expr::Array(items))
