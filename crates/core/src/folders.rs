@@ -188,13 +188,7 @@ impl Deputy {
                 format!("Adding folder permission for \"{}\" on \"{identity}\".", s.folder_user_name(user)),
             );
             plan.after = Some(ace_json(s, &row));
-            plan.changes.push(Change::PutFolderAce(FolderAce {
-                mailbox: f.mailbox,
-                folder,
-                user,
-                rights: edit.rights,
-                flags,
-            }));
+            plan.changes.push(put_ace(f.mailbox, &row));
             Ok(plan)
         })
         .await
@@ -236,13 +230,7 @@ impl Deputy {
             );
             plan.before = Some(ace_json(s, &old));
             plan.after = Some(ace_json(s, &row));
-            plan.changes.push(Change::PutFolderAce(FolderAce {
-                mailbox: f.mailbox,
-                folder,
-                user,
-                rights: edit.rights,
-                flags,
-            }));
+            plan.changes.push(put_ace(f.mailbox, &row));
             Ok(plan)
         })
         .await
@@ -308,4 +296,15 @@ impl Deputy {
         })
         .await
     }
+}
+
+/// The stored entry a permission row becomes.
+fn put_ace(mailbox: RecipientId, row: &FolderPermissionRow) -> Change {
+    Change::PutFolderAce(FolderAce {
+        mailbox,
+        folder: row.folder,
+        user: row.user,
+        rights: row.rights,
+        flags: row.flags,
+    })
 }
