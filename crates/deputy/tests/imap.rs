@@ -194,3 +194,47 @@ print('OTHER', M.append('"Sent Items"', '(\\Seen)', None, b"{other}"))
     assert!(out.contains("APPEND ('OK'") && out.contains("OTHER ('OK'"), "{out}");
     assert_eq!(server.items("rob", "SentItems"), 2, "the submitted copy and the other message, nothing twice: {out}");
 }
+
+/// Author (spec §5): Rob may add to Mary's Inbox and delete what he created,
+/// not what others did; a grant to a group reaches its members; a hidden
+/// mailbox cannot be opened even with Full Access.
+#[test]
+fn author_owns_only_its_items_groups_reach_members_hidden_stays_closed() {
+    let (_dir, server) = org("imap-author");
+    deliver_to_mary(&server);
+    server
+        .shell(
+            r#"
+New-DistributionGroup -Name Helpers -Alias helpers -Type Security -Members rob
+Add-MailboxFolderPermission -Identity 'mary:\Inbox' -User helpers -AccessRights Author
+"#,
+        )
+        .expect_ok();
+    let inbox = r#""Other Users/mary/INBOX""#;
+    let out = imap(
+        &server,
+        "rob@contoso.test",
+        &format!(
+            r#"
+print('SELECT', M.select('{inbox}'))
+print('APPEND', M.append('{inbox}', None, None, b"From: rob@contoso.test\r\nSubject: mine\r\nMessage-ID: <mine@contoso.test>\r\n\r\nx\r\n"))
+print('NOOP', M.noop())
+print('THEIRS', M.uid('STORE', '1', '+FLAGS', '(\\Deleted)'))
+print('MINE', M.uid('STORE', '3', '+FLAGS', '(\\Deleted)'))
+print('EXPUNGE', M.expunge())
+print('LEFT', M.uid('FETCH', '1:*', '(UID)'))
+"#
+        ),
+    );
+    assert!(out.contains("SELECT ('OK'") && out.contains("APPEND ('OK'"), "{out}");
+    assert!(out.contains("THEIRS ('NO'") && out.contains("NOPERM"), "Author may not touch others' items: {out}");
+    assert!(out.contains("MINE ('OK'"), "Author may flag its own item: {out}");
+    assert_eq!(server.items("mary", "Inbox"), 2, "Rob's own item expunged, Mary's two kept: {out}");
+
+    server.shell("Add-MailboxPermission -Identity mary -User rob -AccessRights FullAccess").expect_ok();
+    server.shell("Set-Mailbox mary -HiddenFromAddressListsEnabled $true").expect_ok();
+    let out =
+        imap(&server, "rob@contoso.test", &format!("print('SELECT', M.select('{inbox}'))\nprint('LIST', M.list())"));
+    assert!(out.contains("SELECT ('NO'"), "a hidden mailbox is closed to delegates: {out}");
+    assert!(!out.contains("Other Users/mary"), "{out}");
+}
