@@ -125,6 +125,7 @@ pub struct Deputy {
     store: Arc<dyn Store>,
     mail: Arc<dyn MailStore>,
     server: RwLock<ServerInfo>,
+    sign_ins: SignInCache,
     state: RwLock<State>,
     writer: tokio::sync::Mutex<()>,
 }
@@ -143,6 +144,7 @@ impl Deputy {
             store,
             mail,
             server: RwLock::new(ServerInfo::default()),
+            sign_ins: SignInCache::new(),
             state: RwLock::new(State::from_snapshot(snapshot)),
             writer: tokio::sync::Mutex::new(()),
         })
@@ -212,17 +214,69 @@ impl Deputy {
 
     /// Checks a sign-in: `login` is a UPN, SMTP address or other identity of a
     /// recipient that can sign in; returns it when the password matches.
+    ///
+    /// A success is remembered for [`SIGN_IN_CACHE_TTL`] as a keyed fingerprint
+    /// of the password and the stored hash (as Dovecot's auth cache does), so
+    /// clients that sign in per connection (IMAP, SMTP AUTH) pay Argon2 once,
+    /// not every time. The account is still looked up afresh each time: a
+    /// disabled account, a removed recipient or a changed password (new hash,
+    /// new fingerprint) is refused at once. Failures are never cached.
     pub async fn authenticate(&self, login: &str, password: &str) -> Option<RecipientId> {
         let (id, hash) = self.read(|s| {
             let r = s.dir.resolve_where(login, &|r| r.kind.can_sign_in() && !r.account_disabled).ok()?;
             Some((r.id, r.password_hash.clone()?))
         })?;
+        let fingerprint = deputy_directory::password::fingerprint(&self.sign_ins.key, &hash, password);
+        if self.sign_ins.remembers(id, &fingerprint) {
+            return Some(id);
+        }
         let password = password.to_owned();
         // Argon2 is deliberately slow: keep it off the async workers.
         let ok = tokio::task::spawn_blocking(move || deputy_directory::password::verify(&password, &hash))
             .await
             .unwrap_or(false);
+        if ok {
+            self.sign_ins.remember(id, fingerprint);
+        }
         ok.then_some(id)
+    }
+}
+
+/// How long a verified sign-in is remembered.
+pub const SIGN_IN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Verified sign-ins: recipient → (fingerprint, when verified). Bounded: when
+/// full, expired entries go first, and if none has expired the map is cleared.
+struct SignInCache {
+    key: [u8; 32],
+    entries: std::sync::Mutex<rustc_hash::FxHashMap<RecipientId, ([u8; 32], std::time::Instant)>>,
+}
+
+impl SignInCache {
+    const CAPACITY: usize = 100_000;
+
+    fn new() -> Self {
+        Self { key: rand::random(), entries: std::sync::Mutex::new(rustc_hash::FxHashMap::default()) }
+    }
+
+    fn remembers(&self, id: RecipientId, fingerprint: &[u8; 32]) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(&id).is_some_and(|(f, at)| {
+            // Constant time, so a timing difference never hints at a partial match.
+            let same = f.iter().zip(fingerprint).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            same && at.elapsed() < SIGN_IN_CACHE_TTL
+        })
+    }
+
+    fn remember(&self, id: RecipientId, fingerprint: [u8; 32]) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.retain(|_, (_, at)| at.elapsed() < SIGN_IN_CACHE_TTL);
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(id, (fingerprint, std::time::Instant::now()));
     }
 }
 

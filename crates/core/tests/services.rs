@@ -227,4 +227,22 @@ async fn sign_in_checks_the_argon2_password() {
     assert!(d.authenticate("admin@contoso.test", "wrong").await.is_none());
     let shared = mailbox(&d, "Helpdesk", RecipientType::SharedMailbox).await;
     assert!(d.read(|s| s.dir.get(shared).unwrap().account_disabled));
+
+    // A remembered sign-in never outlives a password change or a conversion to a shared mailbox.
+    let admin = d.authenticate("admin", "Adm1n!pass").await.unwrap();
+    assert_eq!(d.authenticate("admin", "Adm1n!pass").await, Some(admin), "the second sign-in comes from the cache");
+    d.set_recipient(&ctx(), admin, RecipientEdit { password: Some("N3w!pass".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(d.authenticate("admin", "Adm1n!pass").await.is_none(), "the old password stops at once");
+    assert!(d.authenticate("admin", "N3w!pass").await.is_some());
+    let user = mailbox(&d, "Temp", RecipientType::UserMailbox).await;
+    d.set_recipient(&ctx(), user, RecipientEdit { password: Some("T3mp!pass".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(d.authenticate("temp", "T3mp!pass").await.is_some());
+    d.set_recipient(&ctx(), user, RecipientEdit { kind: Some(RecipientType::SharedMailbox), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(d.authenticate("temp", "T3mp!pass").await.is_none(), "a disabled account is refused even if remembered");
 }
