@@ -16,6 +16,10 @@ type Res = Result<Output, CommandError>;
 pub(crate) fn done<X>(applied: Applied<X>, objects: Vec<Value>) -> Output {
     match applied.what_if {
         Some(what) => Output { objects: vec![Value::String(format!("What if: {what}"))], warnings: applied.warnings },
+        // Exchange answers a grant that already exists with its warning alone.
+        None if !applied.changed && !applied.warnings.is_empty() => {
+            Output { objects: Vec::new(), warnings: applied.warnings }
+        }
         None => Output { objects, warnings: applied.warnings },
     }
 }

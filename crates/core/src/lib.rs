@@ -61,6 +61,9 @@ pub struct Applied<T> {
     pub warnings: Vec<String>,
     /// With `-WhatIf`: what would have been done.
     pub what_if: Option<String>,
+    /// Whether anything was stored (false for `-WhatIf` and for a change that
+    /// is already in place, which Exchange answers with a warning only).
+    pub changed: bool,
 }
 
 /// A planned mutation: computed from a consistent read, applied only if committed.
@@ -184,7 +187,7 @@ impl Deputy {
         let plan = self.read(plan)?;
         if ctx.what_if {
             let what_if = (!plan.description.is_empty()).then_some(plan.description);
-            return Ok(Applied { value: plan.value, warnings: plan.warnings, what_if });
+            return Ok(Applied { value: plan.value, warnings: plan.warnings, what_if, changed: false });
         }
         if !plan.changes.is_empty() {
             let record = AuditRecord {
@@ -204,7 +207,8 @@ impl Deputy {
                 state.apply(change);
             }
         }
-        Ok(Applied { value: plan.value, warnings: plan.warnings, what_if: None })
+        let changed = !plan.changes.is_empty();
+        Ok(Applied { value: plan.value, warnings: plan.warnings, what_if: None, changed })
     }
 
     /// `Search-AdminAuditLog`.

@@ -275,6 +275,10 @@ fn what_if_and_the_audit_log() {
     assert!(what_if.contains("What if:"), "{what_if}");
     assert_eq!(server.json("Get-MailboxPermission mary -User rob").len(), 0, "-WhatIf changes nothing");
     server.shell("Add-MailboxPermission mary -User rob -AccessRights FullAccess").expect_ok();
+    // Granting it again: Exchange's warning, no object, no audit record.
+    let again = server.shell("Add-MailboxPermission mary -User rob -AccessRights FullAccess");
+    assert!(again.ok && again.stdout.trim().is_empty(), "{again:?}");
+    assert!(again.stderr.contains("WARNING: The appropriate access control entry is already present"), "{again:?}");
     let events = server.json("Search-AdminAuditLog -Cmdlets Add-MailboxPermission");
     assert_eq!(events.len(), 1, "{events:#?}");
     assert_eq!(events[0]["Caller"], "admin@contoso.test");
