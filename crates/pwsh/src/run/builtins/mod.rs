@@ -69,7 +69,7 @@ pub(crate) fn lookup(name: &str) -> Option<Builtin> {
 }
 
 /// Where-Object's operator switches (the simplified `Where-Object Prop -like 'x'` form).
-pub(super) const WHERE_OPERATORS: &[&str] = &[
+pub(super) const WHERE_OPERATORS: [&str; 20] = [
     "EQ",
     "NE",
     "GT",
@@ -92,31 +92,18 @@ pub(super) const WHERE_OPERATORS: &[&str] = &[
     "CNotMatch",
 ];
 const WHERE_SCRIPT_SET: &[&str] = &["FilterScript", "InputObject"];
-const WHERE_PROPERTY_SET: &[&str] = &[
-    "Property",
-    "Value",
-    "InputObject",
-    "EQ",
-    "NE",
-    "GT",
-    "GE",
-    "LT",
-    "LE",
-    "Like",
-    "NotLike",
-    "Match",
-    "NotMatch",
-    "Contains",
-    "NotContains",
-    "In",
-    "NotIn",
-    "CEQ",
-    "CNE",
-    "CLike",
-    "CNotLike",
-    "CMatch",
-    "CNotMatch",
-];
+/// `-Property`, `-Value`, `-InputObject` and every operator switch: built from
+/// [`WHERE_OPERATORS`] so the binder's set and the runner's list never drift apart.
+const WHERE_PROPERTY_SET: &[&str] = &{
+    const HEAD: [&str; 3] = ["Property", "Value", "InputObject"];
+    let mut out = [""; HEAD.len() + WHERE_OPERATORS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = if i < HEAD.len() { HEAD[i] } else { WHERE_OPERATORS[i - HEAD.len()] };
+        i += 1;
+    }
+    out
+};
 const FOREACH_SCRIPT_SET: &[&str] = &["Process", "Begin", "End", "InputObject"];
 const FOREACH_MEMBER_SET: &[&str] = &["MemberName", "InputObject"];
 
