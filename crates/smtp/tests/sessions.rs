@@ -14,14 +14,6 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-/// Connects, reads the greeting and says EHLO.
-async fn ready(server: &TestServer) -> Client<TcpStream> {
-    let mut client = server.connect().await;
-    client.expect("220 mx.test ESMTP Deputy").await;
-    client.cmd("EHLO client.test", "250").await;
-    client
-}
-
 #[tokio::test]
 async fn submission_requires_auth_and_accepts_plain_and_login() {
     let server = TestServer::start(config(Mode::Submission)).await;
@@ -36,20 +28,20 @@ async fn submission_requires_auth_and_accepts_plain_and_login() {
     client.cmd(&format!("AUTH PLAIN {}", plain("rob", "pw")), "503 5.5.1 Already authenticated").await;
     client.cmd("MAIL FROM:<rob@local.test>", "250").await;
 
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("AUTH PLAIN", "334 ").await;
     client.cmd(&plain("rob", "pw"), "235 2.7.0").await;
 
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("AUTH LOGIN", "334 VXNlcm5hbWU6").await;
     client.cmd(&b64("rob"), "334 UGFzc3dvcmQ6").await;
     client.cmd(&b64("pw"), "235 2.7.0").await;
 
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd(&format!("AUTH LOGIN {}", b64("rob")), "334 UGFzc3dvcmQ6").await;
     client.cmd(&b64("pw"), "235 2.7.0").await;
 
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("AUTH PLAIN", "334").await;
     client.cmd("*", "501 5.7.0 Authentication cancelled").await;
     client.cmd("AUTH LOGIN", "334").await;
@@ -61,7 +53,7 @@ async fn submission_requires_auth_and_accepts_plain_and_login() {
 #[tokio::test]
 async fn repeated_auth_failures_close_the_connection() {
     let server = TestServer::start(config(Mode::Submission)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     let wrong = format!("AUTH PLAIN {}", plain("rob", "wrong"));
     client.cmd(&wrong, "535 5.7.8 Authentication credentials invalid").await;
     client.cmd(&wrong, "535 5.7.8").await;
@@ -75,11 +67,11 @@ async fn an_ip_with_many_failures_is_locked_out_without_asking_the_handler() {
     cfg.auth_failures_per_ip = 4;
     let server = TestServer::start(cfg).await;
     let wrong = format!("AUTH PLAIN {}", plain("rob", "wrong"));
-    let mut first = ready(&server).await;
+    let mut first = server.ready().await;
     for expected in ["535", "535", "421"] {
         first.cmd(&wrong, expected).await;
     }
-    let mut second = ready(&server).await;
+    let mut second = server.ready().await;
     second.cmd(&wrong, "535").await;
     second.cmd(&wrong, "454 4.7.0 Temporary authentication failure").await;
     second.cmd(&format!("AUTH PLAIN {}", plain("rob", "pw")), "454 4.7.0").await;
@@ -110,7 +102,7 @@ async fn plaintext_auth_from_a_remote_peer_needs_tls() {
 #[tokio::test]
 async fn inbound_never_offers_auth() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd(&format!("AUTH PLAIN {}", plain("rob", "pw")), "502 5.5.1").await;
     assert_eq!(server.handler.auth_calls(), 0);
 }
@@ -155,7 +147,7 @@ async fn a_failed_handshake_ends_the_session() {
     let mut cfg = config(Mode::Inbound);
     cfg.tls = Some(tls.server.clone());
     let server = TestServer::start(cfg).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("STARTTLS", "220 2.0.0").await;
     client.send("EHLO not a handshake\r\n").await;
     // rustls may answer with an alert record; what matters is that the
@@ -170,12 +162,12 @@ async fn idle_sessions_time_out() {
     let mut cfg = config(Mode::Inbound);
     cfg.idle_timeout = Duration::from_millis(300);
     let server = TestServer::start(cfg).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.expect("421 4.4.2 mx.test Error: timeout exceeded").await;
     assert!(client.closed().await);
 
     // A client that stalls inside DATA times out too.
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("MAIL FROM:<alice@remote.test>", "250").await;
     client.cmd("RCPT TO:<bob@local.test>", "250").await;
     client.cmd("DATA", "354").await;
@@ -223,8 +215,8 @@ async fn total_connection_limit() {
 #[tokio::test]
 async fn shutdown_closes_idle_sessions_and_lets_a_message_finish() {
     let mut server = TestServer::start(config(Mode::Inbound)).await;
-    let mut idle = ready(&server).await;
-    let mut sending = ready(&server).await;
+    let mut idle = server.ready().await;
+    let mut sending = server.ready().await;
     sending.cmd("MAIL FROM:<alice@remote.test>", "250").await;
     sending.cmd("RCPT TO:<bob@local.test>", "250").await;
     sending.cmd("DATA", "354").await;
@@ -253,7 +245,7 @@ async fn shutdown_grace_bounds_the_wait() {
     let mut cfg = config(Mode::Inbound);
     cfg.shutdown_grace = Duration::from_millis(200);
     let mut server = TestServer::start(cfg).await;
-    let mut stuck = ready(&server).await;
+    let mut stuck = server.ready().await;
     stuck.cmd("MAIL FROM:<alice@remote.test>", "250").await;
     stuck.cmd("RCPT TO:<bob@local.test>", "250").await;
     stuck.cmd("DATA", "354").await;

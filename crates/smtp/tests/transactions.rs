@@ -5,16 +5,7 @@
 mod support;
 
 use deputy_smtp::Mode;
-use support::{Client, TestServer, config};
-use tokio::net::TcpStream;
-
-/// Connects, reads the greeting and says EHLO.
-async fn ready(server: &TestServer) -> Client<TcpStream> {
-    let mut client = server.connect().await;
-    client.expect("220 mx.test ESMTP Deputy").await;
-    client.cmd("EHLO client.test", "250").await;
-    client
-}
+use support::{TestServer, config};
 
 #[tokio::test]
 async fn ehlo_advertises_the_extensions() {
@@ -67,7 +58,7 @@ async fn a_pipelined_transaction_in_one_write_gets_replies_in_order() {
 #[tokio::test]
 async fn fake_terminators_never_end_a_message_or_start_another() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     // The classic SMTP smuggling payloads: a terminator other servers might
     // honour, followed by a whole second transaction.
     for fake in ["\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r.\r\n", "\r\n.\r\r\n"] {
@@ -91,7 +82,7 @@ async fn fake_terminators_never_end_a_message_or_start_another() {
 #[tokio::test]
 async fn bare_lf_and_bare_cr_are_refused_and_the_session_goes_on() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     for body in ["a\nb\r\n.\r\n", "a\rb\r\n.\r\n", "a\r\n\r\n.\r\r\n.\r\n"] {
         client.cmd("MAIL FROM:<alice@remote.test>", "250").await;
         client.cmd("RCPT TO:<bob@local.test>", "250").await;
@@ -110,7 +101,7 @@ async fn bare_lf_and_bare_cr_are_refused_and_the_session_goes_on() {
 #[tokio::test]
 async fn an_empty_message_ends_right_after_354() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.send("MAIL FROM:<>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n.\r\n").await;
     client.expect("250 2.1.0").await;
     client.expect("250 2.1.5").await;
@@ -127,7 +118,7 @@ async fn declared_and_actual_size_limits() {
     let mut cfg = config(Mode::Inbound);
     cfg.max_message_size = 1000;
     let server = TestServer::start(cfg).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("MAIL FROM:<alice@remote.test> SIZE=1001", "552 5.3.4 Message size exceeds fixed maximum").await;
     client.cmd("MAIL FROM:<alice@remote.test> SIZE=1000", "250").await;
     client.cmd("RCPT TO:<bob@local.test>", "250").await;
@@ -143,7 +134,7 @@ async fn declared_and_actual_size_limits() {
 #[tokio::test]
 async fn long_lines_are_refused() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.send(format!("NOOP {}\r\n", "x".repeat(5000))).await;
     client.expect("500 5.5.2 Line too long").await;
     client.cmd("NOOP", "250 2.0.0").await;
@@ -165,7 +156,7 @@ async fn recipient_limit() {
     let mut cfg = config(Mode::Inbound);
     cfg.max_recipients = 2;
     let server = TestServer::start(cfg).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("MAIL FROM:<alice@remote.test>", "250").await;
     client.cmd("RCPT TO:<a@local.test>", "250").await;
     client.cmd("RCPT TO:<b@local.test>", "250").await;
@@ -193,7 +184,7 @@ async fn commands_out_of_sequence_get_503() {
 #[tokio::test]
 async fn unknown_and_malformed_commands() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.cmd("FROB", "500 5.5.1 Unknown command").await;
     client.cmd("VRFY bob", "252 2.5.0").await;
     client.cmd("EXPN staff", "502 5.5.1").await;
@@ -212,7 +203,7 @@ async fn unknown_and_malformed_commands() {
 #[tokio::test]
 async fn addresses_that_could_inject_headers_are_refused() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.send(b"MAIL FROM:<\"a\x01b\"@remote.test>\r\n").await;
     client.expect("501 5.1.7").await;
     client.send(b"MAIL FROM:<a\x00b@remote.test>\r\n").await;
@@ -232,7 +223,7 @@ async fn addresses_that_could_inject_headers_are_refused() {
 #[tokio::test]
 async fn bdat_single_and_multi_chunk() {
     let server = TestServer::start(config(Mode::Inbound)).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     client.send("MAIL FROM:<alice@remote.test>\r\nRCPT TO:<bob@local.test>\r\nBDAT 14 LAST\r\nSubject: one\r\n").await;
     client.expect("250 2.1.0").await;
     client.expect("250 2.1.5").await;
@@ -265,7 +256,7 @@ async fn refused_bdat_chunks_are_still_consumed() {
     let mut cfg = config(Mode::Inbound);
     cfg.max_message_size = 100;
     let server = TestServer::start(cfg).await;
-    let mut client = ready(&server).await;
+    let mut client = server.ready().await;
     // No MAIL: 503, and the chunk's bytes (which look like commands) are skipped.
     client.send("BDAT 6\r\nQUIT\r\nNOOP\r\n").await;
     client.expect("503 5.5.1").await;

@@ -109,6 +109,14 @@ impl TestServer {
     pub async fn connect(&self) -> Client<TcpStream> {
         Client::new(TcpStream::connect(self.addr).await.unwrap())
     }
+
+    /// Connects, reads the greeting and says EHLO.
+    pub async fn ready(&self) -> Client<TcpStream> {
+        let mut client = self.connect().await;
+        client.expect("220 mx.test ESMTP Deputy").await;
+        client.cmd("EHLO client.test", "250").await;
+        client
+    }
 }
 
 /// A line-oriented SMTP client that checks replies.
