@@ -99,6 +99,24 @@ struct Targets {
     remote: Vec<String>,
 }
 
+impl Targets {
+    fn is_empty(&self) -> bool {
+        self.inboxes.is_empty() && self.remote.is_empty()
+    }
+
+    /// Mail from outside (or from the system): unread in each Inbox, the rest
+    /// queued with `mail_from` as envelope sender.
+    fn into_delivery(self, raw: Vec<u8>, message_id: Option<String>, mail_from: String) -> Delivery {
+        let entries = self
+            .inboxes
+            .iter()
+            .map(|&(_, folder)| NewEntry { folder, flags: MessageFlags::empty(), creator: None })
+            .collect();
+        let outbound = (!self.remote.is_empty()).then_some(NewOutbound { mail_from, recipients: self.remote });
+        Delivery { raw, received: crate::now(), message_id, entries, outbound }
+    }
+}
+
 /// Expands the envelope recipients (spec §6): groups to their members, each
 /// mailbox once however many recipients lead to it; mail users and contacts
 /// to their external addresses; other domains stay remote.
@@ -161,7 +179,7 @@ impl Deputy {
                 .map_err(MailError::Denied)?;
             let targets = targets(s, &sub.recipients);
             let copies = rules::sent_copies(s, sub.saver, authoring, sub.save_to_sent_items);
-            if targets.inboxes.is_empty() && targets.remote.is_empty() {
+            if targets.is_empty() {
                 return Err(MailError::NoRecipients);
             }
             let (raw, message_id) = submitted_message(s, &sub, &facts, authoring);
@@ -191,20 +209,13 @@ impl Deputy {
         let facts = inspect(&inbound.raw);
         let delivery = self.read(|s| {
             let targets = targets(s, &inbound.recipients);
-            if targets.inboxes.is_empty() && targets.remote.is_empty() {
+            if targets.is_empty() {
                 return Err(MailError::NoRecipients);
             }
             let mut raw = Vec::with_capacity(inbound.trace.len() + inbound.raw.len());
             raw.extend_from_slice(&inbound.trace);
             raw.extend_from_slice(&inbound.raw);
-            let entries = targets
-                .inboxes
-                .iter()
-                .map(|&(_, folder)| NewEntry { folder, flags: MessageFlags::empty(), creator: None })
-                .collect();
-            let outbound = (!targets.remote.is_empty())
-                .then(|| NewOutbound { mail_from: inbound.mail_from.clone(), recipients: targets.remote });
-            Ok(Delivery { raw, received: crate::now(), message_id: facts.message_id.clone(), entries, outbound })
+            Ok(targets.into_delivery(raw, facts.message_id.clone(), inbound.mail_from.clone()))
         })?;
         self.store_one(delivery).await
     }
@@ -220,17 +231,8 @@ impl Deputy {
         let facts = inspect(&raw);
         self.read(|s| {
             let targets = targets(s, &[to.to_owned()]);
-            if targets.inboxes.is_empty() && targets.remote.is_empty() {
-                return None;
-            }
-            let entries = targets
-                .inboxes
-                .iter()
-                .map(|&(_, folder)| NewEntry { folder, flags: MessageFlags::empty(), creator: None })
-                .collect();
-            let outbound = (!targets.remote.is_empty())
-                .then(|| NewOutbound { mail_from: String::new(), recipients: targets.remote });
-            Some(Delivery { raw, received: crate::now(), message_id: facts.message_id, entries, outbound })
+            // The null reverse path: a notice is never answered by another (RFC 5321 §4.5.5).
+            (!targets.is_empty()).then(|| targets.into_delivery(raw, facts.message_id, String::new()))
         })
     }
 
