@@ -10,7 +10,7 @@ pub(crate) struct Spec {
     pub params: &'static [ParamInfo],
 }
 
-const fn p(name: &'static str, kind: K) -> ParamInfo {
+pub(crate) const fn p(name: &'static str, kind: K) -> ParamInfo {
     ParamInfo::new(name, kind)
 }
 
@@ -36,8 +36,8 @@ pub(crate) const RECIPIENT_TYPES: &[&str] = &[
     "GroupMailbox",
 ];
 
-const IDENTITY: ParamInfo = p("Identity", K::String).at(0).mandatory().by_property_name();
-const IDENTITY_OPT: ParamInfo = p("Identity", K::String).at(0).by_property_name();
+pub(crate) const IDENTITY: ParamInfo = p("Identity", K::String).at(0).mandatory().by_property_name();
+pub(crate) const IDENTITY_OPT: ParamInfo = p("Identity", K::String).at(0).by_property_name();
 const DOMAIN_CONTROLLER: ParamInfo = p("DomainController", K::String);
 const RESULT_SIZE: ParamInfo = p("ResultSize", K::String);
 const NAME_POS: ParamInfo = p("Name", K::String).at(0).mandatory();
@@ -489,9 +489,14 @@ pub(crate) const ALL: &[Spec] = &[
     },
 ];
 
+/// Every cmdlet Deputy runs: [`ALL`], then the application cmdlets (`apps.rs`).
+pub(crate) fn all() -> impl Iterator<Item = &'static Spec> {
+    ALL.iter().chain(crate::apps::SPECS)
+}
+
 /// The definition of `name` (case-insensitive), for the binder.
 pub(crate) fn find(name: &str) -> Option<CommandInfo> {
-    ALL.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CommandInfo {
+    all().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CommandInfo {
         name: c.name,
         params: c.params.to_vec(),
         parameter_sets: Vec::new(),
@@ -546,7 +551,7 @@ mod tests {
 
     #[test]
     fn parameter_names_are_unique_per_cmdlet() {
-        for spec in ALL {
+        for spec in all() {
             let mut names: Vec<String> = spec.params.iter().map(|p| p.name.to_ascii_lowercase()).collect();
             names.sort();
             let before = names.len();

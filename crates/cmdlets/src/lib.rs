@@ -7,6 +7,7 @@
 //! here only to name the parameter at fault in errors, and the core checks
 //! again under its writer lock.
 
+mod apps;
 mod catalog;
 mod folders;
 mod mail;
@@ -46,7 +47,7 @@ impl ExchangeHost {
 
 /// The names of every cmdlet this host runs, for help and completion.
 pub fn cmdlet_names() -> Vec<&'static str> {
-    catalog::ALL.iter().map(|c| c.name).collect()
+    catalog::all().map(|c| c.name).collect()
 }
 
 #[async_trait]
@@ -67,6 +68,9 @@ impl Host for ExchangeHost {
             return out;
         }
         if let Some(out) = mail::invoke(self, &call).await {
+            return out;
+        }
+        if let Some(out) = apps::invoke(self, &call).await {
             return out;
         }
         Err(CommandError { message: format!("The cmdlet {name} has no implementation.") })

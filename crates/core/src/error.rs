@@ -46,6 +46,18 @@ pub enum CoreError {
     /// A folder path names no folder of the mailbox.
     #[error("The specified mailbox folder \"{0}\" doesn't exist.")]
     FolderNotFound(String),
+    /// An identity that is not a recipient (an application, a role assignment,
+    /// a client secret) matched nothing.
+    #[error("The operation couldn't be performed because object '{0}' couldn't be found.")]
+    NotFound(String),
+    /// An identity that is not a recipient matched several objects.
+    #[error("The operation couldn't be performed because '{identity}' matches multiple entries: {matches}.")]
+    Ambiguous {
+        /// The identity given.
+        identity: String,
+        /// Every match, comma-separated.
+        matches: String,
+    },
     /// The operation does not apply to this kind of recipient.
     #[error("{0}")]
     NotApplicable(String),

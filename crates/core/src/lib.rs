@@ -10,6 +10,7 @@
 //!   next question on any door (spec §2, Deputy decision);
 //! - no door reimplements a rule: permission questions go to `deputy_access`.
 
+mod apps;
 mod error;
 mod folders;
 pub mod mail;
@@ -17,14 +18,17 @@ mod mailbox;
 mod permissions;
 mod queries;
 mod recipients;
+mod signin;
 mod state;
 
+pub use apps::{APP_SECRET_LIFETIME_MONTHS, CreatedSecret, NewAppSecret, NewServicePrincipal};
 pub use error::{CoreError, Result};
 pub use folders::{FolderPermissionEdit, FolderPermissionRow};
 pub use mailbox::{MailboxError, VisibleFolder};
 pub use permissions::{MailboxGrant, MailboxPermissionRow, SendAsRow};
 pub use queries::{AccessCheck, DelegatedRow};
 pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};
+pub use signin::Account;
 pub use state::State;
 
 use chrono::{DateTime, Utc};
@@ -128,7 +132,8 @@ pub struct Deputy {
     store: Arc<dyn Store>,
     mail: Arc<dyn MailStore>,
     server: RwLock<ServerInfo>,
-    sign_ins: SignInCache,
+    sign_ins: SignInCache<RecipientId>,
+    app_sign_ins: SignInCache<uuid::Uuid>,
     state: RwLock<State>,
     writer: tokio::sync::Mutex<()>,
 }
@@ -148,6 +153,7 @@ impl Deputy {
             mail,
             server: RwLock::new(ServerInfo::default()),
             sign_ins: SignInCache::new(),
+            app_sign_ins: SignInCache::new(),
             state: RwLock::new(State::from_snapshot(snapshot)),
             writer: tokio::sync::Mutex::new(()),
         })
@@ -249,21 +255,22 @@ impl Deputy {
 /// How long a verified sign-in is remembered.
 pub const SIGN_IN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Verified sign-ins: recipient → (fingerprint, when verified). Bounded: when
-/// full, expired entries go first, and if none has expired the map is cleared.
-struct SignInCache {
+/// Verified sign-ins: who (a recipient, or an application's secret by `KeyId`)
+/// → (fingerprint, when verified). Bounded: when full, expired entries go
+/// first, and if none has expired the map is cleared.
+struct SignInCache<K> {
     key: [u8; 32],
-    entries: std::sync::Mutex<rustc_hash::FxHashMap<RecipientId, ([u8; 32], std::time::Instant)>>,
+    entries: std::sync::Mutex<rustc_hash::FxHashMap<K, ([u8; 32], std::time::Instant)>>,
 }
 
-impl SignInCache {
+impl<K: std::hash::Hash + Eq> SignInCache<K> {
     const CAPACITY: usize = 100_000;
 
     fn new() -> Self {
         Self { key: rand::random(), entries: std::sync::Mutex::new(rustc_hash::FxHashMap::default()) }
     }
 
-    fn remembers(&self, id: RecipientId, fingerprint: &[u8; 32]) -> bool {
+    fn remembers(&self, id: K, fingerprint: &[u8; 32]) -> bool {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.get(&id).is_some_and(|(f, at)| {
             // Constant time, so a timing difference never hints at a partial match.
@@ -272,7 +279,7 @@ impl SignInCache {
         })
     }
 
-    fn remember(&self, id: RecipientId, fingerprint: [u8; 32]) {
+    fn remember(&self, id: K, fingerprint: [u8; 32]) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= Self::CAPACITY {
             entries.retain(|_, (_, at)| at.elapsed() < SIGN_IN_CACHE_TTL);

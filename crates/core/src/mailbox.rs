@@ -252,6 +252,57 @@ impl Deputy {
         Ok(self.mail.expunge(folder, &deleted).await?)
     }
 
+    /// Deletes entries outright (Graph `DELETE` in Deleted Items,
+    /// `permanentDelete`): each needs DeleteAll, or DeleteOwn on the
+    /// principal's own items; no flag right is needed, unlike IMAP's
+    /// `\Deleted` + `EXPUNGE`. Returns the UIDs removed.
+    pub async fn delete_items(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        uids: &[Uid],
+    ) -> Result<Vec<Uid>, MailboxError> {
+        let entries = self.checked_entries(principal, folder, uids, delete_op).await?;
+        let uids: Vec<Uid> = entries.iter().map(|e| e.uid).collect();
+        Ok(self.mail.expunge(folder, &uids).await?)
+    }
+
+    /// Replaces a message's content (Graph `PATCH` of a draft): needs EditAll,
+    /// or EditOwn on the principal's own item. The new content keeps the
+    /// entry's flags, creator and arrival time, and takes a new UID; the
+    /// old entry goes. Returns the new UID.
+    ///
+    /// The store has no in-place body replacement, so this is two durable
+    /// steps: a crash between them leaves both versions, never neither.
+    pub async fn replace_item(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        uid: Uid,
+        raw: Vec<u8>,
+    ) -> Result<Uid, MailboxError> {
+        let old = self.checked_entries(principal, folder, &[uid], edit_op).await?;
+        let old = old.first().ok_or(MailboxError::NotFound)?;
+        let delivery = Delivery {
+            message_id: crate::mail::inspect(&raw).message_id,
+            raw,
+            received: old.internal_date,
+            entries: vec![NewEntry { folder, flags: old.flags, creator: old.creator }],
+            outbound: None,
+        };
+        let new_uid = self
+            .mail
+            .store(vec![delivery])
+            .await?
+            .into_iter()
+            .flat_map(|s| s.uids)
+            .find(|(f, _)| *f == folder)
+            .map(|(_, uid)| uid)
+            .ok_or_else(|| MailboxError::Store(StoreError::Backend("the store returned no UID".into())))?;
+        self.mail.expunge(folder, &[uid]).await?;
+        Ok(new_uid)
+    }
+
     /// Copies entries: Read on the source, Create on the target; the copies
     /// are created by the principal.
     pub async fn copy_items(

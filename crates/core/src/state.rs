@@ -6,9 +6,11 @@ use deputy_access::{AccessIndex, Facts};
 use deputy_directory::Directory;
 use deputy_store::{Change, Snapshot};
 use deputy_types::{
-    Folder, FolderAce, FolderId, MailboxAce, Organization, Recipient, RecipientId, SendAsAce, WellKnownFolder,
+    Folder, FolderAce, FolderId, MailboxAce, Organization, Recipient, RecipientId, SendAsAce, ServicePrincipal,
+    WellKnownFolder,
 };
 use rustc_hash::FxHashMap;
+use uuid::Uuid;
 
 /// Everything Deputy knows about the organization, in memory.
 #[derive(Debug)]
@@ -22,6 +24,8 @@ pub struct State {
     folders: FxHashMap<FolderId, Folder>,
     mailbox_folders: FxHashMap<RecipientId, Vec<FolderId>>,
     folder_aces: FxHashMap<FolderId, Vec<FolderAce>>,
+    /// Registered applications by `ObjectId` (questions in `apps.rs`).
+    pub(crate) service_principals: FxHashMap<Uuid, ServicePrincipal>,
 }
 
 /// The permission engine's view of a recipient.
@@ -44,6 +48,7 @@ impl State {
             folders: FxHashMap::default(),
             mailbox_folders: FxHashMap::default(),
             folder_aces: FxHashMap::default(),
+            service_principals: FxHashMap::default(),
         };
         let Snapshot {
             organization: _,
@@ -54,6 +59,7 @@ impl State {
             send_as_aces,
             folders,
             folder_aces,
+            service_principals,
         } = snapshot;
         let changes = accepted_domains
             .into_iter()
@@ -63,7 +69,8 @@ impl State {
             .chain(mailbox_aces.into_iter().map(Change::PutMailboxAce))
             .chain(send_as_aces.into_iter().map(Change::PutSendAsAce))
             .chain(folders.into_iter().map(Change::PutFolder))
-            .chain(folder_aces.into_iter().map(Change::PutFolderAce));
+            .chain(folder_aces.into_iter().map(Change::PutFolderAce))
+            .chain(service_principals.into_iter().map(Change::PutServicePrincipal));
         for change in changes {
             state.apply(&change);
         }
@@ -146,6 +153,12 @@ impl State {
                 if let Some(list) = self.folder_aces.get_mut(folder) {
                     list.retain(|x| x.user != *user);
                 }
+            }
+            Change::PutServicePrincipal(sp) => {
+                self.service_principals.insert(sp.id, sp.clone());
+            }
+            Change::DeleteServicePrincipal(id) => {
+                self.service_principals.remove(id);
             }
         }
     }

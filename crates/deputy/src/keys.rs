@@ -1,5 +1,6 @@
 //! Key material in the data directory: the TLS certificate for STARTTLS
-//! (self-signed, made at `init` when none is configured) and the DKIM key.
+//! (self-signed, made at `init` when none is configured), the key Graph
+//! tokens are signed with, and the DKIM key.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,6 +11,10 @@ use deputy_mailauth::DkimKey;
 fn tls_paths(data: &Path) -> (PathBuf, PathBuf) {
     let dir = data.join("tls");
     (dir.join("cert.pem"), dir.join("key.pem"))
+}
+
+fn token_key_path(data: &Path) -> PathBuf {
+    data.join("tokens").join("es256.pk8")
 }
 
 fn dkim_path(data: &Path) -> PathBuf {
@@ -35,7 +40,8 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Creates whatever key material `data` lacks: a self-signed certificate for
-/// `hostname` and a DKIM key. Idempotent.
+/// `hostname`, the ES256 key Graph tokens are signed with, and a DKIM key.
+/// Idempotent.
 pub fn ensure(data: &Path, hostname: &str) -> Result<()> {
     let (cert_path, key_path) = tls_paths(data);
     if !cert_path.exists() || !key_path.exists() {
@@ -43,6 +49,12 @@ pub fn ensure(data: &Path, hostname: &str) -> Result<()> {
         let cert = rcgen::generate_simple_self_signed(names).context("generating the TLS certificate")?;
         write_private(&key_path, cert.signing_key.serialize_pem().as_bytes())?;
         write_private(&cert_path, cert.cert.pem().as_bytes())?;
+    }
+    let token_key = token_key_path(data);
+    if !token_key.exists() {
+        let key =
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).context("generating the token signing key")?;
+        write_private(&token_key, &key.serialize_der())?;
     }
     let dkim = dkim_path(data);
     if !dkim.exists() {
@@ -75,4 +87,12 @@ pub fn tls_config(data: &Path) -> Result<Arc<deputy_smtp::rustls::ServerConfig>>
 pub fn dkim_key(data: &Path) -> Result<DkimKey> {
     let path = dkim_path(data);
     DkimKey::load(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The Graph token signing key: (PKCS#8 DER private key, uncompressed public point).
+pub fn token_key(data: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
+    let path = token_key_path(data);
+    let der = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let pair = rcgen::KeyPair::try_from(der.as_slice()).with_context(|| format!("loading {}", path.display()))?;
+    Ok((der, pair.public_key_raw().to_vec()))
 }

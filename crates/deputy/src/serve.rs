@@ -171,10 +171,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         deputy.clone(),
         Some(signer),
         resolver,
-        deputy_outbound::Waker::from(wake),
+        deputy_outbound::Waker::from(wake.clone()),
         stopped(),
     ));
-    let app = deputy_admin::router(AdminState::new(deputy.clone())).merge(deputy_autodiscover::router(deputy.clone()));
+    let (token_der, token_public) = crate::keys::token_key(&args.data)?;
+    let token_keys = deputy_graph::token::TokenKeys::new(&token_der, &token_public)
+        .map_err(|e| anyhow::anyhow!("loading the token signing key: {e}"))?;
+    let graph = Arc::new(deputy_graph::GraphState::new(deputy.clone(), token_keys, wake.clone()));
+    let app = deputy_admin::router(AdminState::new(deputy.clone()))
+        .merge(deputy_autodiscover::router(deputy.clone()))
+        .merge(deputy_graph::router(graph));
     let http_stopped = stopped();
     tasks.spawn(async move {
         if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(http_stopped).await {

@@ -26,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("mailauth", &[]),
     ("outbound", &["core", "store", "mailauth", "types"]),
     ("autodiscover", &["core", "access", "types"]),
+    ("graph", &["core", "access", "store", "types"]),
     ("deputy", &["*"]),
 ];
 

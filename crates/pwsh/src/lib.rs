@@ -20,6 +20,7 @@ mod run;
 pub mod syntax;
 mod value;
 
+pub use bind::to_date;
 pub use error::{Error, ParseError};
 pub use host::{CommandError, Host, Output};
 pub use limits::{MAX_NESTING, MAX_SCRIPT_BYTES, MAX_STATEMENT_BYTES};

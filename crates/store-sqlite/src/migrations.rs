@@ -8,7 +8,7 @@ use deputy_store::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -173,6 +173,21 @@ ALTER TABLE folder_entries ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1
     CHECK (modseq BETWEEN 1 AND 9223372036854775807);
 UPDATE folder_entries SET modseq = uid + 1;
 UPDATE folder_state SET highest_modseq = uidnext;
+";
+
+/// Version 4: registered applications (service principals) for Graph's
+/// client-credentials tokens.
+///
+/// The record is the whole `ServicePrincipal` as JSON (its secrets' Argon2
+/// hashes and its role assignments travel with it); `app_id` is a lookup copy,
+/// indexed but not unique: the core keeps AppIds unique, the store decides nothing.
+const V4: &str = "
+CREATE TABLE service_principals (
+    id      TEXT PRIMARY KEY,
+    app_id  TEXT NOT NULL,
+    record  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX service_principals_app_id ON service_principals (app_id);
 ";
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction (so

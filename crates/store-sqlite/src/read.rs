@@ -7,7 +7,7 @@ use crate::error::sql;
 use deputy_store::{AuditQuery, Snapshot, StoreError};
 use deputy_types::{
     AcceptedDomain, AuditRecord, Folder, FolderAce, FolderRights, MailboxAce, MailboxRights, Organization, Recipient,
-    SendAsAce, SharingFlags,
+    SendAsAce, ServicePrincipal, SharingFlags,
 };
 use rusqlite::{Connection, ToSql};
 
@@ -102,6 +102,16 @@ pub(crate) fn load(conn: &mut Connection) -> Result<Snapshot, StoreError> {
                     .ok_or_else(|| StoreError::Corrupt(format!("folder_aces.flags has unknown bits: {flags:#x}")))?,
             })
         })?;
+    let service_principals = each(&tx, "service_principals", "SELECT id, record FROM service_principals", &[], |c| {
+        let id = c.text(0)?.to_owned();
+        let sp: ServicePrincipal = serde_json::from_str(c.text(1)?).map_err(|e| {
+            StoreError::Corrupt(format!("service_principals.record of {id} is not a service principal: {e}"))
+        })?;
+        if sp.id.hyphenated().to_string() != id {
+            return Err(StoreError::Corrupt(format!("service_principals row {id} holds the record of {}", sp.id)));
+        }
+        Ok(sp)
+    })?;
     // Dropping the read transaction ends it; there is nothing to commit.
     Ok(Snapshot {
         organization,
@@ -112,6 +122,7 @@ pub(crate) fn load(conn: &mut Connection) -> Result<Snapshot, StoreError> {
         send_as_aces,
         folders,
         folder_aces,
+        service_principals,
     })
 }
 

@@ -4,7 +4,7 @@
 use crate::codec::{domain_type_name, folder_user_key, split_time};
 use crate::error::sql;
 use deputy_store::{Change, StoreError};
-use deputy_types::{AuditRecord, Recipient};
+use deputy_types::{AuditRecord, Recipient, ServicePrincipal};
 use rusqlite::{Connection, params};
 
 /// Applies `changes` in order and appends `audit`. The caller's savepoint makes
@@ -127,7 +127,26 @@ fn apply(tx: &Connection, change: &Change) -> Result<(), StoreError> {
             "DELETE FROM folder_aces WHERE folder = ?1 AND user = ?2",
             params![folder.to_string(), folder_user_key(*user)],
         ),
+        Change::PutServicePrincipal(sp) => put_service_principal(tx, sp),
+        Change::DeleteServicePrincipal(id) => run(
+            tx,
+            "deleting a service principal",
+            "DELETE FROM service_principals WHERE id = ?1",
+            params![id.hyphenated().to_string()],
+        ),
     }
+}
+
+fn put_service_principal(tx: &Connection, sp: &ServicePrincipal) -> Result<(), StoreError> {
+    let record = serde_json::to_string(sp)
+        .map_err(|e| StoreError::Backend(format!("encoding service principal {} as JSON: {e}", sp.id)))?;
+    run(
+        tx,
+        "storing a service principal",
+        "INSERT INTO service_principals (id, app_id, record) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, record = excluded.record",
+        params![sp.id.hyphenated().to_string(), sp.app_id.hyphenated().to_string(), record],
+    )
 }
 
 fn put_recipient(tx: &Connection, r: &Recipient) -> Result<(), StoreError> {

@@ -65,7 +65,7 @@ async fn a_version_2_database_migrates_to_mod_sequences() {
     raw(&dir)
         .execute_batch(
             "ALTER TABLE folder_entries DROP COLUMN modseq; ALTER TABLE folder_state DROP COLUMN highest_modseq;
-             PRAGMA user_version = 2;",
+             DROP TABLE service_principals; PRAGMA user_version = 2;",
         )
         .unwrap();
     let s = SqliteStore::open(dir.path()).unwrap();

@@ -62,10 +62,31 @@ async fn reopening_migrates_nothing_and_keeps_data() {
         })
         .unwrap();
     assert_eq!(
-        tables, 13,
+        tables, 14,
         "v1: organization, accepted_domains, recipients, members, 3 ace tables, folders, audit; \
-         v2: blobs, folder_state, folder_entries, queue"
+         v2: blobs, folder_state, folder_entries, queue; v4: service_principals"
     );
+}
+
+/// A version 3 database gains the service principal table and keeps its directory.
+#[tokio::test]
+async fn a_version_3_database_migrates_to_service_principals() {
+    let dir = TempDir::new("migrate-v3");
+    let mut model = Model::default();
+    let without_apps: Vec<Change> = every_change()
+        .into_iter()
+        .filter(|c| !matches!(c, Change::PutServicePrincipal(_) | Change::DeleteServicePrincipal(_)))
+        .collect();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        commit(&store, &mut model, without_apps, vec![audit_at(1, "New-Mailbox", "x")]).await;
+    }
+    raw(&dir).execute_batch("DROP TABLE service_principals; PRAGMA user_version = 3;").unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.diagnostics().await.unwrap().schema_version, SCHEMA_VERSION);
+    check(&store, &model, "after migrating from version 3").await;
+    commit(&store, &mut model, every_change(), vec![]).await;
+    check(&store, &model, "after storing applications in a migrated store").await;
 }
 
 #[tokio::test]

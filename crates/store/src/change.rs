@@ -2,17 +2,14 @@
 
 use deputy_types::{
     AcceptedDomain, Folder, FolderAce, FolderId, FolderUser, MailboxAce, Organization, Recipient, RecipientId,
-    SendAsAce,
+    SendAsAce, ServicePrincipal,
 };
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// One mutation of the stored directory. `Put*` inserts or replaces by key;
 /// `Delete*` of something absent is not an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a batch is built once per command and moved, never copied around; boxing buys nothing"
-)]
 pub enum Change {
     /// Sets the organization's settings.
     SetOrganization(Organization),
@@ -69,4 +66,9 @@ pub enum Change {
         /// Whose entry.
         user: FolderUser,
     },
+    /// Inserts or replaces a registered application, keyed by its `ObjectId`
+    /// (its secrets and role assignments travel with it).
+    PutServicePrincipal(ServicePrincipal),
+    /// Deletes a registered application, with its secrets and role assignments.
+    DeleteServicePrincipal(Uuid),
 }

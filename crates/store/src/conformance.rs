@@ -29,7 +29,7 @@ pub mod mail;
 
 pub use fixtures::{
     BASE_MS, CMDLETS, Rng, VARIANTS, Workload, at_ms, audit_at, every_change, fid, plain_recipient, rich_recipient,
-    rid, variant,
+    rid, service_principal, spid, variant,
 };
 
 use crate::{AuditQuery, Change, Snapshot, Store, StoreError};
@@ -125,6 +125,7 @@ pub fn snapshot_difference(actual: &Snapshot, expected: &Snapshot) -> Option<Str
         list_difference("send_as_aces", &a.send_as_aces, &e.send_as_aces),
         list_difference("folders", &a.folders, &e.folders),
         list_difference("folder_aces", &a.folder_aces, &e.folder_aces),
+        list_difference("service_principals", &a.service_principals, &e.service_principals),
     ]
     .into_iter()
     .flatten()
@@ -214,6 +215,31 @@ pub async fn put_replaces_by_key<H: Harness>(h: &mut H) {
     assert!(after.recipients.contains(&rich_recipient(1, 7)), "the replacing record must be the one stored");
 }
 
+/// A registered application is put, replaced whole (secrets and role
+/// assignments included, fewer as well as more), deleted, and survives a reopen.
+pub async fn service_principals_put_replace_delete_and_persist<H: Harness>(h: &mut H) {
+    let mut store = h.fresh().await;
+    let mut model = Model::default();
+    let puts = (1..=3).map(|n| Change::PutServicePrincipal(service_principal(n, n))).collect();
+    commit(&store, &mut model, puts, vec![audit_at(1, "New-ServicePrincipal", "App 1")]).await;
+    check(&store, &model, "after putting three applications").await;
+    let grown = Change::PutServicePrincipal(service_principal(1, 3));
+    let shrunk = Change::PutServicePrincipal(service_principal(3, 0));
+    commit(&store, &mut model, vec![grown, shrunk], vec![]).await;
+    check(&store, &model, "after replacing two applications").await;
+    let loaded = ok(store.load().await, "load");
+    assert_eq!(loaded.service_principals.len(), 3, "a put of an existing application must replace it");
+    assert!(loaded.service_principals.contains(&service_principal(1, 3)), "the replacing record must be stored");
+    assert!(loaded.service_principals.contains(&service_principal(3, 0)), "a replacement may drop every secret");
+    commit(&store, &mut model, vec![Change::DeleteServicePrincipal(spid(2))], vec![]).await;
+    check(&store, &model, "after deleting an application").await;
+    store = h.reopen(store).await;
+    check(&store, &model, "after reopening").await;
+    let loaded = ok(store.load().await, "load");
+    assert_eq!(loaded.service_principals.len(), 2, "a deleted application must stay deleted");
+    assert!(loaded.service_principals.iter().all(|sp| sp.id != spid(2)));
+}
+
 /// Deleting what is not there succeeds and changes nothing else.
 pub async fn delete_of_absent_is_fine<H: Harness>(h: &mut H) {
     let store = h.fresh().await;
@@ -226,6 +252,7 @@ pub async fn delete_of_absent_is_fine<H: Harness>(h: &mut H) {
         Change::DeleteSendAsAce(SendAsAce { target: rid(90), trustee: rid(91), deny: true }),
         Change::DeleteFolder(fid(90)),
         Change::DeleteFolderAce { folder: fid(90), user: FolderUser::Default },
+        Change::DeleteServicePrincipal(spid(90)),
     ];
     commit(&store, &mut model, absent.clone(), vec![]).await;
     check(&store, &model, "after deleting absent keys from an empty store").await;
@@ -450,6 +477,7 @@ pub async fn run_all<H: Harness>(h: &mut H) {
     fresh_store_is_empty(h).await;
     every_change_round_trips(h).await;
     put_replaces_by_key(h).await;
+    service_principals_put_replace_delete_and_persist(h).await;
     delete_of_absent_is_fine(h).await;
     changes_apply_in_order(h).await;
     empty_and_audit_only_batches_commit(h).await;
@@ -470,6 +498,7 @@ macro_rules! conformance_tests {
             fresh_store_is_empty,
             every_change_round_trips,
             put_replaces_by_key,
+            service_principals_put_replace_delete_and_persist,
             delete_of_absent_is_fine,
             changes_apply_in_order,
             empty_and_audit_only_batches_commit,

@@ -2,7 +2,9 @@
 //! how changes apply to it.
 
 use crate::Change;
-use deputy_types::{AcceptedDomain, Folder, FolderAce, MailboxAce, Organization, Recipient, RecipientId, SendAsAce};
+use deputy_types::{
+    AcceptedDomain, Folder, FolderAce, MailboxAce, Organization, Recipient, RecipientId, SendAsAce, ServicePrincipal,
+};
 use serde::{Deserialize, Serialize};
 
 /// The whole stored directory: what `Store::load` returns.
@@ -24,6 +26,8 @@ pub struct Snapshot {
     pub folders: Vec<Folder>,
     /// Folder permission entries.
     pub folder_aces: Vec<FolderAce>,
+    /// Registered applications.
+    pub service_principals: Vec<ServicePrincipal>,
 }
 
 impl Snapshot {
@@ -72,6 +76,11 @@ impl Snapshot {
             Change::DeleteFolderAce { folder, user } => {
                 self.folder_aces.retain(|x| (x.folder, x.user) != (*folder, *user));
             }
+            Change::PutServicePrincipal(sp) => {
+                self.service_principals.retain(|x| x.id != sp.id);
+                self.service_principals.push(sp.clone());
+            }
+            Change::DeleteServicePrincipal(id) => self.service_principals.retain(|x| x.id != *id),
         }
     }
 
@@ -84,5 +93,6 @@ impl Snapshot {
         self.send_as_aces.sort_by_key(|a| (a.target, a.trustee, a.deny));
         self.folders.sort_by_key(|f| f.id);
         self.folder_aces.sort_by_key(|a| (a.folder, a.user));
+        self.service_principals.sort_by_key(|sp| sp.id);
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod graph;
 pub mod sink;
 
 pub const PASSWORD: &str = "Adm1n!Pass";

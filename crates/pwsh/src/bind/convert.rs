@@ -155,8 +155,9 @@ pub(crate) fn to_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// Dates, and strings in ISO 8601 or US (`M/d/yyyy [h:mm:ss [AM|PM]]`) form, taken as UTC.
-pub(crate) fn to_date(v: &Value) -> Option<DateTime<Utc>> {
+/// Dates, and strings in ISO 8601 or US (`M/d/yyyy [h:mm:ss [AM|PM]]`) form, taken as UTC:
+/// what a `DateTime` parameter accepts, for hosts reading dates inside hashtables.
+pub fn to_date(v: &Value) -> Option<DateTime<Utc>> {
     match v {
         Value::DateTime(d) => Some(*d),
         Value::String(s) => parse_date(s.trim()),

@@ -8,7 +8,8 @@ mod convert;
 
 use std::collections::BTreeMap;
 
-pub(crate) use convert::{to_bool, to_date, to_int};
+pub use convert::to_date;
+pub(crate) use convert::{to_bool, to_int};
 
 use crate::error::Error;
 use crate::params::{Arg, CommandInfo, ParamInfo, ParamKind};

@@ -4,13 +4,14 @@
 use crate::Change;
 use chrono::{DateTime, Utc};
 use deputy_types::{
-    AcceptedDomain, AcceptedDomainType, AuditRecord, EmailAddress, Folder, FolderAce, FolderId, FolderRights,
-    FolderUser, InheritanceType, MailboxAce, MailboxRights, Organization, Recipient, RecipientId, RecipientType,
-    SendAsAce, SharingFlags, WellKnownFolder,
+    AcceptedDomain, AcceptedDomainType, AppRole, AppSecret, AuditRecord, EmailAddress, Folder, FolderAce, FolderId,
+    FolderRights, FolderUser, InheritanceType, MailboxAce, MailboxRights, Organization, Recipient, RecipientId,
+    RecipientType, RoleAssignment, SendAsAce, ServicePrincipal, SharingFlags, WellKnownFolder,
 };
+use uuid::Uuid;
 
 /// The name of every [`Change`] variant; [`variant`] maps a change to one of them.
-pub const VARIANTS: [&str; 15] = [
+pub const VARIANTS: [&str; 17] = [
     "SetOrganization",
     "PutAcceptedDomain",
     "DeleteAcceptedDomain",
@@ -26,6 +27,8 @@ pub const VARIANTS: [&str; 15] = [
     "DeleteFolder",
     "PutFolderAce",
     "DeleteFolderAce",
+    "PutServicePrincipal",
+    "DeleteServicePrincipal",
 ];
 
 /// The variant's name. The match is exhaustive on purpose: a new variant does
@@ -47,6 +50,8 @@ pub fn variant(change: &Change) -> &'static str {
         Change::DeleteFolder(_) => "DeleteFolder",
         Change::PutFolderAce(_) => "PutFolderAce",
         Change::DeleteFolderAce { .. } => "DeleteFolderAce",
+        Change::PutServicePrincipal(_) => "PutServicePrincipal",
+        Change::DeleteServicePrincipal(_) => "DeleteServicePrincipal",
     }
 }
 
@@ -105,6 +110,41 @@ pub fn rich_recipient(n: u64, revision: u64) -> Recipient {
 /// A recipient with every optional field empty.
 pub fn plain_recipient(n: u64, kind: RecipientType, revision: u64) -> Recipient {
     Recipient::new(rid(n), kind, &format!("Plain {n} r{revision}"), &format!("plain{n}"), at_ms(BASE_MS + n as i64))
+}
+
+/// Registered application `n`'s `ObjectId`.
+pub fn spid(n: u64) -> Uuid {
+    Uuid::from_u128(0xA990_0000_0000_0000_0000_0000_0000_0000 | u128::from(n))
+}
+
+/// Registered application `n` at `revision`: `revision` secrets (with
+/// nanosecond times and awkward text) and `revision` role assignments, so a
+/// backend that drops or mangles any field fails.
+pub fn service_principal(n: u64, revision: u64) -> ServicePrincipal {
+    let start = at_ms(BASE_MS) + chrono::Duration::nanoseconds(987_654_321 + revision as i64);
+    let secrets = (0..revision)
+        .map(|i| AppSecret {
+            key_id: Uuid::from_u128(0x5EC0_0000_0000_0000_0000_0000_0000_0000 | u128::from(n * 100 + i)),
+            display_name: format!("Zoë's \"key\" {i} 😀"),
+            hint: format!("a{i}~"),
+            hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${n}x{i}"),
+            start,
+            end: start + chrono::Duration::days(730),
+        })
+        .collect();
+    let roles = (0..revision)
+        .map(|i| {
+            let role = AppRole::ALL[(n + i) as usize % AppRole::ALL.len()];
+            RoleAssignment { name: format!("{}-App {n} ' %", role.role_name()), role }
+        })
+        .collect();
+    ServicePrincipal {
+        id: spid(n),
+        app_id: Uuid::from_u128(0xA991_0000_0000_0000_0000_0000_0000_0000 | u128::from(n)),
+        display_name: format!("App {n} r{revision}\n'quoted' 😀"),
+        secrets,
+        roles,
+    }
 }
 
 fn folder(n: u64, mailbox: u64, parent: Option<u64>, name: &str, well_known: Option<WellKnownFolder>) -> Folder {
@@ -179,6 +219,11 @@ pub fn every_change() -> Vec<Change> {
         Change::DeleteSendAsAce(SendAsAce { target: rid(2), trustee: rid(3), deny: true }),
         Change::DeleteFolder(fid(3)),
         Change::DeleteFolderAce { folder: fid(2), user: FolderUser::Anonymous },
+        Change::PutServicePrincipal(service_principal(1, 0)),
+        Change::PutServicePrincipal(service_principal(2, 2)),
+        Change::PutServicePrincipal(service_principal(3, 1)),
+        Change::PutServicePrincipal(service_principal(1, 3)),
+        Change::DeleteServicePrincipal(spid(3)),
     ]
 }
 
@@ -231,6 +276,7 @@ impl Rng {
 
 const RECIPIENT_POOL: u64 = 10;
 const FOLDER_POOL: u64 = 8;
+const APP_POOL: u64 = 4;
 const DOMAINS: [&str; 4] = ["contoso.test", "fabrikam.test", "northwind.test", "xn--bcher-kva.test"];
 const INHERITANCE: [InheritanceType; 5] = [
     InheritanceType::None,
@@ -361,7 +407,9 @@ impl Workload {
                 rights: FolderRights::from_bits_truncate(self.rng.next_u64() as u32),
                 flags: SharingFlags::from_bits_truncate(self.rng.next_u64() as u8),
             }),
-            _ => Change::DeleteFolderAce { folder: fid(self.rng.below(FOLDER_POOL)), user: self.folder_user() },
+            14 => Change::DeleteFolderAce { folder: fid(self.rng.below(FOLDER_POOL)), user: self.folder_user() },
+            15 => Change::PutServicePrincipal(service_principal(r.below(APP_POOL), r.below(4))),
+            _ => Change::DeleteServicePrincipal(spid(r.below(APP_POOL))),
         }
     }
 }

@@ -1,0 +1,39 @@
+//! What a token door needs to know about an account between sign-ins.
+
+use crate::Deputy;
+use deputy_types::RecipientId;
+
+/// A signed-in account as a token door sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The recipient.
+    pub id: RecipientId,
+    /// Its user principal name (or primary address when it has none).
+    pub upn: String,
+    /// Its display name.
+    pub display_name: String,
+    /// A digest of the current password hash: it changes whenever the
+    /// password does, so a refresh token bound to it dies with the old
+    /// password. Not secret, and reveals nothing about the password.
+    pub credential_stamp: String,
+}
+
+impl Deputy {
+    /// The account `id`, if it still exists and may sign in (not disabled).
+    /// Token doors ask this on every request, so a disabled or removed
+    /// account stops at once.
+    pub fn account(&self, id: RecipientId) -> Option<Account> {
+        self.read(|s| {
+            let r = s.dir.get(id).filter(|r| r.kind.can_sign_in() && !r.account_disabled)?;
+            let hash = r.password_hash.as_deref()?;
+            let digest = deputy_directory::password::fingerprint(&[0; 32], hash, "credential-stamp");
+            let upn = r.upn.clone().or_else(|| r.primary_smtp.as_ref().map(|a| a.as_str().to_owned()))?;
+            Some(Account {
+                id,
+                upn,
+                display_name: r.display_name.clone(),
+                credential_stamp: digest[..12].iter().map(|b| format!("{b:02x}")).collect(),
+            })
+        })
+    }
+}
