@@ -65,6 +65,7 @@ fn seed_003_send_on_behalf_is_accepted_and_a_send_without_rights_is_denied_verba
         Some("adelev@contoso.test")
     );
     assert_eq!(m["sender"]["emailAddress"]["name"], "Adele Vance");
+    assert_eq!(m["from"]["emailAddress"]["name"], "Allan Deyoung", "directory names are filled in");
 
     // Example 2: Patti granted nothing.
     let mut body2 = body.clone();

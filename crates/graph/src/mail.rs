@@ -350,6 +350,27 @@ fn mailbox_address(call: &Call, mailbox: RecipientId) -> Option<EmailAddress> {
     })
 }
 
+/// Exchange shows recipients of its directory by their display names; where
+/// the client gave only an address, the name is filled in.
+fn fill_names(call: &Call, input: &mut MessageInput) {
+    call.state.deputy.read(|s| {
+        let lists =
+            [&mut input.to_recipients, &mut input.cc_recipients, &mut input.bcc_recipients, &mut input.reply_to];
+        let singles = [&mut input.from, &mut input.sender];
+        let all = lists
+            .into_iter()
+            .flat_map(|l| l.iter_mut().flatten())
+            .chain(singles.into_iter().flat_map(|a| a.iter_mut()));
+        for a in all {
+            if a.name.as_deref().is_none_or(str::is_empty)
+                && let Some(r) = s.dir.by_address(&a.address)
+            {
+                a.name = Some(r.display_name.clone());
+            }
+        }
+    });
+}
+
 fn new_message_id(call: &Call) -> String {
     format!("{}@{}", uuid::Uuid::new_v4().simple(), call.state.deputy.server_info().hostname)
 }
@@ -360,9 +381,11 @@ async fn create_draft(call: &Call, mailbox: RecipientId, folder: Option<&str>) -
     let named = folder.unwrap_or("drafts");
     let folder = folder_ref(call, mailbox, named)?;
     let body = json_body(call)?;
-    let input = message::parse_input(&Value::Object(body)).map_err(input_error)?;
+    let mut input = message::parse_input(&Value::Object(body)).map_err(input_error)?;
+    fill_names(call, &mut input);
     let author = mailbox_address(call, mailbox).ok_or_else(GraphError::not_found)?;
-    let raw = message::build_mime_draft(&input, &author, &new_message_id(call), chrono::Utc::now());
+    let message_id = input.internet_message_id.clone().unwrap_or_else(|| new_message_id(call));
+    let raw = message::build_mime_draft(&input, &author, &message_id, chrono::Utc::now());
     let uid = call
         .state
         .deputy
@@ -426,6 +449,7 @@ async fn update(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response>
     let (folder, uid) = if is_draft && draft_content_changes(&body) {
         let mut merged = message::input_from_mime(&raw);
         message::merge(&mut merged, input);
+        fill_names(call, &mut merged);
         let message_id = entry.message_id.clone().unwrap_or_else(|| new_message_id(call));
         let author = mailbox_address(call, mailbox).ok_or_else(GraphError::not_found)?;
         let rebuilt = message::build_mime_draft(&merged, &author, &message_id, chrono::Utc::now());
@@ -544,9 +568,11 @@ async fn send_mail(call: &Call, mailbox: RecipientId) -> Result<Response> {
         Some(_) => return Err(GraphError::bad_request("Invalid value for property 'saveToSentItems'.")),
     };
     let message = body.get("message").ok_or_else(|| GraphError::bad_request("The property 'message' is required."))?;
-    let input = message::parse_input(message).map_err(input_error)?;
+    let mut input = message::parse_input(message).map_err(input_error)?;
+    fill_names(call, &mut input);
     let recipients = message::envelope_recipients(&input);
-    submit(call, mailbox, &input, Outgoing::Build(new_message_id(call)), recipients, save).await?;
+    let message_id = input.internet_message_id.clone().unwrap_or_else(|| new_message_id(call));
+    submit(call, mailbox, &input, Outgoing::Build(message_id), recipients, save).await?;
     Ok(accepted())
 }
 
