@@ -551,6 +551,14 @@ fn lists_page_filter_select_and_order_like_graph() {
     );
     assert_eq!(from_rob["@odata.count"], 5, "{from_rob}");
 
+    // Mail.ReadBasic: every property but the body.
+    let basic = user_token(&server, "mary@contoso.test", PW, "Mail.ReadBasic");
+    let (_, list) = call(&server, "GET", "me/mailFolders/inbox/messages?$top=1", &basic, None);
+    let item = &list["value"][0];
+    assert!(item["subject"].is_string() && item.get("body").is_none() && item.get("bodyPreview").is_none(), "{item}");
+    let id = item["id"].as_str().expect("id");
+    assert_eq!(call(&server, "GET", &format!("me/messages/{id}/$value"), &basic, None).0, 403);
+
     // Reading and changing through Full Access, then Deputy's delegatedMailboxes.
     server.shell("Add-MailboxPermission -Identity mary -User rob -AccessRights FullAccess").expect_ok();
     let (_, inbox) = call(&server, "GET", "users/mary@contoso.test/mailFolders('Inbox')/messages?$top=1", &rob, None);

@@ -154,6 +154,17 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may read only basic properties (`Mail.ReadBasic`,
+    /// `Mail.ReadBasic.All`): no body, no preview, no MIME content.
+    pub fn reads_basic_only(&self) -> bool {
+        match self {
+            Self::User { scopes, .. } => !scopes.intersects(
+                Scopes::MAIL_READ | Scopes::MAIL_READWRITE | Scopes::MAIL_READ_SHARED | Scopes::MAIL_READWRITE_SHARED,
+            ),
+            Self::App { roles, .. } => !roles.intersects(Scopes::MAIL_READ | Scopes::MAIL_READWRITE),
+        }
+    }
+
     /// Whether a delegated caller may send from an address other than its
     /// own (`Mail.Send.Shared`); applications with `Mail.Send` may (§4.1).
     pub fn may_send_shared(&self) -> bool {

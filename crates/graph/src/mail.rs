@@ -213,7 +213,13 @@ fn meta(entry: &FolderEntry) -> ItemMeta {
 }
 
 fn message_json(call: &Call, entry: &FolderEntry, raw: &[u8]) -> Map<String, Value> {
-    message::to_json(raw, &meta(entry), preferred_body(call))
+    let mut item = message::to_json(raw, &meta(entry), preferred_body(call));
+    if call.caller.reads_basic_only() {
+        item.remove("body");
+        item.remove("bodyPreview");
+        item.remove("uniqueBody");
+    }
+    item
 }
 
 fn context(call: &Call, mailbox: RecipientId, what: &str) -> String {
@@ -234,6 +240,9 @@ async fn get(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
 /// `GET …/messages/{id}/$value`: the MIME content.
 async fn mime(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
     let acting = call.caller.acting(mailbox, Need::Read)?;
+    if call.caller.reads_basic_only() {
+        return Err(GraphError::access_denied());
+    }
     let (folder, uid) = message_ref(call, mailbox, id)?;
     let (_, raw) = load(call, acting, folder, uid).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], raw).into_response())
