@@ -155,6 +155,34 @@ pub struct AccessClaims {
     pub name: Option<String>,
 }
 
+impl AccessClaims {
+    /// A token for `oid` (`idtyp` `user` or `app`) issued now, valid for
+    /// [`ACCESS_LIFETIME`], without scopes or roles yet.
+    fn new(issuer: &str, tid: Uuid, oid: &str, idtyp: &str, client_id: &str, name: &str) -> Self {
+        let iat = now();
+        Self {
+            aud: GRAPH_RESOURCE.to_owned(),
+            iss: issuer.to_owned(),
+            iat,
+            nbf: iat,
+            exp: iat + ACCESS_LIFETIME,
+            tid: tid.to_string(),
+            oid: oid.to_owned(),
+            sub: oid.to_owned(),
+            idtyp: idtyp.to_owned(),
+            appid: client_id.to_owned(),
+            azp: client_id.to_owned(),
+            ver: "2.0".into(),
+            jti: Uuid::new_v4().to_string(),
+            scp: None,
+            roles: None,
+            upn: None,
+            preferred_username: None,
+            name: Some(name.to_owned()),
+        }
+    }
+}
+
 /// The claims of a refresh token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct RefreshClaims {
@@ -361,26 +389,10 @@ fn user_tokens(
     let iat = now();
     let oid = account.id.0.to_string();
     let scp = granted.names().join(" ");
-    let claims = AccessClaims {
-        aud: GRAPH_RESOURCE.to_owned(),
-        iss: issuer.to_owned(),
-        iat,
-        nbf: iat,
-        exp: iat + ACCESS_LIFETIME,
-        tid: tid.to_string(),
-        oid: oid.clone(),
-        sub: oid.clone(),
-        idtyp: "user".into(),
-        appid: client_id.to_owned(),
-        azp: client_id.to_owned(),
-        ver: "2.0".into(),
-        jti: Uuid::new_v4().to_string(),
-        scp: Some(scp.clone()),
-        roles: None,
-        upn: Some(account.upn.clone()),
-        preferred_username: Some(account.upn.clone()),
-        name: Some(account.display_name.clone()),
-    };
+    let mut claims = AccessClaims::new(issuer, tid, &oid, "user", client_id, &account.display_name);
+    claims.scp = Some(scp.clone());
+    claims.upn = Some(account.upn.clone());
+    claims.preferred_username = Some(account.upn.clone());
     let access = state.keys.sign(&claims).ok_or_else(signing_failed)?;
     let mut scope: Vec<&str> = granted.names();
     scope.extend(wanted.oidc.iter().copied());
@@ -503,28 +515,9 @@ async fn client_grant(
         return Err(unknown_client(client_id));
     }
     let sp = state.deputy.authenticate_app(client_id, secret).await.ok_or_else(bad_secret)?;
-    let iat = now();
-    let roles: Vec<String> = sp.roles.iter().map(|r| r.role.permission().to_owned()).collect();
-    let claims = AccessClaims {
-        aud: GRAPH_RESOURCE.to_owned(),
-        iss: issuer.to_owned(),
-        iat,
-        nbf: iat,
-        exp: iat + ACCESS_LIFETIME,
-        tid: tid.to_string(),
-        oid: sp.id.to_string(),
-        sub: sp.id.to_string(),
-        idtyp: "app".into(),
-        appid: sp.app_id.to_string(),
-        azp: sp.app_id.to_string(),
-        ver: "2.0".into(),
-        jti: Uuid::new_v4().to_string(),
-        scp: None,
-        roles: Some(roles),
-        upn: None,
-        preferred_username: None,
-        name: Some(sp.display_name.clone()),
-    };
+    let mut claims =
+        AccessClaims::new(issuer, tid, &sp.id.to_string(), "app", &sp.app_id.to_string(), &sp.display_name);
+    claims.roles = Some(sp.roles.iter().map(|r| r.role.permission().to_owned()).collect());
     let access = state.keys.sign(&claims).ok_or_else(signing_failed)?;
     Ok(json!({
         "token_type": "Bearer",
