@@ -133,12 +133,13 @@ fn unreadable(e: MailboxError) -> GraphError {
 }
 
 /// A JSON request body (an empty body is an empty object).
+/// Top-level names are taken as Graph spells them (see [`message::camel`]).
 pub(crate) fn json_body(call: &Call) -> Result<Map<String, Value>> {
     if call.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(&call.body) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => Ok(map.into_iter().map(|(k, v)| (message::camel(&k).into_owned(), v)).collect()),
         _ => Err(GraphError::bad_request(
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
         )),
@@ -512,7 +513,7 @@ async fn relocate(call: &Call, mailbox: RecipientId, id: &str, moving: bool) -> 
     let (folder, uid) = message_ref(call, mailbox, id)?;
     let body = json_body(call)?;
     if let Some(key) = body.keys().find(|k| !k.starts_with('@') && *k != "destinationId") {
-        return Err(unknown_property(key, "move"));
+        return Err(unknown_property(key, if moving { "move" } else { "copy" }));
     }
     let destination = body
         .get("destinationId")
