@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("directory", &["types"]),
     ("store", &["types"]),
     ("store-sqlite", &["store", "types"]),
+    ("store-postgres", &["store", "types"]),
     ("core", &["access", "directory", "store", "types"]),
     ("pwsh", &[]),
     ("cmdlets", &["pwsh", "core", "access", "directory", "store", "types"]),
