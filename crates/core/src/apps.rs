@@ -186,7 +186,13 @@ impl Deputy {
                     return Err(CoreError::Taken { what, value: guid.to_string(), owner: other.display_name.clone() });
                 }
             }
-            let sp = ServicePrincipal { id, app_id, display_name, secrets: Vec::new(), roles: Vec::new() };
+            let sp = ServicePrincipal {
+                id,
+                app_id,
+                display_name: display_name.clone(),
+                secrets: Vec::new(),
+                roles: Vec::new(),
+            };
             let mut plan = Plan::new(
                 sp.clone(),
                 sp.display_name.clone(),
@@ -338,7 +344,7 @@ impl Deputy {
                 );
                 return Ok(Plan::warn(existing.clone(), sp.display_name.clone(), warning));
             }
-            let name = match name {
+            let name = match name.clone() {
                 Some(name) => {
                     if let Some((owner, _)) = s.role_assignment(&name) {
                         return Err(CoreError::Taken { what: "Name", value: name, owner: owner.display_name.clone() });

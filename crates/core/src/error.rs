@@ -61,6 +61,12 @@ pub enum CoreError {
     /// The operation does not apply to this kind of recipient.
     #[error("{0}")]
     NotApplicable(String),
+    /// A folder every mailbox has (Inbox, Sent Items, …) can't be removed or renamed.
+    #[error("The folder \"{0}\" is a default folder and can't be removed or renamed.")]
+    DefaultFolder(String),
+    /// A folder with subfolders can't be removed.
+    #[error("The folder \"{0}\" has subfolders; remove them first.")]
+    FolderHasSubfolders(String),
     /// The store failed; nothing was changed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,4 +1,5 @@
-//! Folder paths and folder permissions (spec §5).
+//! Folder paths, folder permissions (spec §5), and creating, removing and
+//! renaming folders.
 
 use crate::{Applied, CoreError, Ctx, Deputy, Plan, Result, State};
 use deputy_access::{Permission, Surface, check_grant};
@@ -261,14 +262,7 @@ impl Deputy {
 
     /// `New-MailboxFolder -Parent <folder> -Name <name>`.
     pub async fn new_folder(&self, ctx: &Ctx, parent: FolderId, name: &str) -> Result<Applied<Folder>> {
-        let name = name.trim();
-        if name.is_empty() || name.contains('\\') || name.chars().count() > 255 {
-            return Err(CoreError::InvalidValue {
-                parameter: "Name",
-                value: name.to_owned(),
-                reason: "a folder name has 1 to 255 characters and no backslash".into(),
-            });
-        }
+        let name = folder_name(name)?;
         self.mutate(ctx, |s| {
             let p = s.folder(parent).ok_or_else(|| CoreError::FolderNotFound(parent.to_string()))?;
             if s.folders_of(p.mailbox).any(|f| f.parent == Some(parent) && f.name.eq_ignore_ascii_case(name)) {
@@ -296,6 +290,100 @@ impl Deputy {
         })
         .await
     }
+}
+
+impl Deputy {
+    /// Removes a folder (IMAP DELETE; any door's folder removal): one that is
+    /// not a default folder and has no subfolders, with its permission
+    /// entries, then its messages. Were the second step interrupted, the entries left behind
+    /// belong to no folder and are seen by no one.
+    pub async fn remove_folder(&self, ctx: &Ctx, folder: FolderId) -> Result<Applied<()>> {
+        let applied = self
+            .mutate(ctx, |s| {
+                let f = s.folder(folder).ok_or_else(|| CoreError::FolderNotFound(folder.to_string()))?;
+                let identity = s.folder_identity(folder);
+                if f.well_known.is_some() {
+                    return Err(CoreError::DefaultFolder(identity));
+                }
+                if s.folders_of(f.mailbox).any(|c| c.parent == Some(folder)) {
+                    return Err(CoreError::FolderHasSubfolders(identity));
+                }
+                let mut plan = Plan::new((), identity.clone(), format!("Removing folder \"{identity}\"."));
+                plan.before = serde_json::to_value(f).ok();
+                plan.changes
+                    .extend(s.folder_aces(folder).iter().map(|a| Change::DeleteFolderAce { folder, user: a.user }));
+                plan.changes.push(Change::DeleteFolder(folder));
+                Ok(plan)
+            })
+            .await?;
+        let uids: Vec<u32> = self.mail.entries(folder).await?.iter().map(|e| e.uid).collect();
+        if !uids.is_empty() {
+            self.mail.expunge(folder, &uids).await?;
+        }
+        Ok(applied)
+    }
+
+    /// Renames a folder and moves it under another parent of the same
+    /// mailbox (IMAP RENAME); default folders stay where they are.
+    pub async fn rename_folder(
+        &self,
+        ctx: &Ctx,
+        folder: FolderId,
+        parent: FolderId,
+        name: &str,
+    ) -> Result<Applied<Folder>> {
+        let name = folder_name(name)?;
+        self.mutate(ctx, |s| {
+            let f = s.folder(folder).ok_or_else(|| CoreError::FolderNotFound(folder.to_string()))?;
+            let identity = s.folder_identity(folder);
+            if f.well_known.is_some() {
+                return Err(CoreError::DefaultFolder(identity));
+            }
+            let p = s.folder(parent).ok_or_else(|| CoreError::FolderNotFound(parent.to_string()))?;
+            if p.mailbox != f.mailbox {
+                return Err(CoreError::NotApplicable("A folder can be moved only within its own mailbox.".into()));
+            }
+            let mut above = Some(parent);
+            while let Some(id) = above {
+                if id == folder {
+                    return Err(CoreError::NotApplicable(
+                        "A folder can't be moved into itself or one of its subfolders.".into(),
+                    ));
+                }
+                above = s.folder(id).and_then(|x| x.parent);
+            }
+            if s.folders_of(f.mailbox)
+                .any(|o| o.id != folder && o.parent == Some(parent) && o.name.eq_ignore_ascii_case(name))
+            {
+                return Err(CoreError::Taken {
+                    what: "folder name",
+                    value: name.to_owned(),
+                    owner: s.folder_identity(parent),
+                });
+            }
+            let renamed = Folder { parent: Some(parent), name: name.to_owned(), ..f.clone() };
+            let mut plan =
+                Plan::new(renamed.clone(), identity.clone(), format!("Renaming folder \"{identity}\" to \"{name}\"."));
+            plan.before = serde_json::to_value(f).ok();
+            plan.after = serde_json::to_value(&renamed).ok();
+            plan.changes.push(Change::PutFolder(renamed));
+            Ok(plan)
+        })
+        .await
+    }
+}
+
+/// A folder name as the shell and IMAP may give it: 1 to 255 characters, no backslash.
+fn folder_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.contains('\\') || name.chars().count() > 255 {
+        return Err(CoreError::InvalidValue {
+            parameter: "Name",
+            value: name.to_owned(),
+            reason: "a folder name has 1 to 255 characters and no backslash".into(),
+        });
+    }
+    Ok(name)
 }
 
 /// The stored entry a permission row becomes.

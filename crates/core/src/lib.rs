@@ -24,7 +24,7 @@ mod state;
 pub use apps::{APP_SECRET_LIFETIME_MONTHS, CreatedSecret, NewAppSecret, NewServicePrincipal};
 pub use error::{CoreError, Result};
 pub use folders::{FolderPermissionEdit, FolderPermissionRow};
-pub use mailbox::{MailboxError, VisibleFolder};
+pub use mailbox::{FolderChangeError, MailboxError, VisibleFolder};
 pub use permissions::{MailboxGrant, MailboxPermissionRow, SendAsRow};
 pub use queries::{AccessCheck, DelegatedRow};
 pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};
@@ -136,6 +136,10 @@ pub struct Deputy {
     app_sign_ins: SignInCache<uuid::Uuid>,
     state: RwLock<State>,
     writer: tokio::sync::Mutex<()>,
+    /// The change-log position the state includes (shared stores only).
+    applied: std::sync::atomic::AtomicU64,
+    /// Serializes applying the change log.
+    catching_up: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Deputy {
@@ -147,6 +151,8 @@ impl std::fmt::Debug for Deputy {
 impl Deputy {
     /// Loads the organization from `store`; messages live in `mail` (usually the same backend).
     pub async fn load(store: Arc<dyn Store>, mail: Arc<dyn MailStore>) -> Result<Self> {
+        // The head first: batches committed meanwhile are replayed, harmlessly.
+        let head = store.head().await?;
         let snapshot = store.load().await?;
         Ok(Self {
             store,
@@ -156,7 +162,38 @@ impl Deputy {
             app_sign_ins: SignInCache::new(),
             state: RwLock::new(State::from_snapshot(snapshot)),
             writer: tokio::sync::Mutex::new(()),
+            applied: std::sync::atomic::AtomicU64::new(head),
+            catching_up: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Applies what other nodes of a cluster committed since this node last
+    /// looked (the store's change log), so the next decision sees it. Doors
+    /// call this at the start of every request; with a store only this
+    /// process uses it returns at once.
+    pub async fn catch_up(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.store.is_shared() {
+            return Ok(());
+        }
+        let head = self.store.head().await?;
+        if head <= self.applied.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _one = self.catching_up.lock().await;
+        let from = self.applied.load(Ordering::Acquire);
+        if head <= from {
+            return Ok(());
+        }
+        let batches = self.store.changes_since(from).await?;
+        let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (position, changes) in batches {
+            for change in &changes {
+                state.apply(change);
+            }
+            self.applied.store(position, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Answers a question from the current state.
@@ -184,12 +221,27 @@ impl Deputy {
     }
 
     /// Plans with `plan`, then commits and applies, unless `ctx.what_if`.
-    pub(crate) async fn mutate<T>(
+    pub(crate) async fn mutate<T>(&self, ctx: &Ctx, plan: impl Fn(&State) -> Result<Plan<T>>) -> Result<Applied<T>> {
+        let _writer = self.writer.lock().await;
+        // A cluster: plan on the newest state, and commit only if no other
+        // node committed since; otherwise catch up and plan again.
+        let mut attempts = 0;
+        loop {
+            self.catch_up().await?;
+            let base = self.applied.load(std::sync::atomic::Ordering::Acquire);
+            match self.mutate_at(ctx, base, &plan).await {
+                Err(CoreError::Store(deputy_store::StoreError::Conflict)) if attempts < 16 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn mutate_at<T>(
         &self,
         ctx: &Ctx,
-        plan: impl FnOnce(&State) -> Result<Plan<T>>,
+        base: u64,
+        plan: &impl Fn(&State) -> Result<Plan<T>>,
     ) -> Result<Applied<T>> {
-        let _writer = self.writer.lock().await;
         let plan = self.read(plan)?;
         if ctx.what_if {
             let what_if = (!plan.description.is_empty()).then_some(plan.description);
@@ -207,10 +259,15 @@ impl Deputy {
                 before: plan.before.as_ref().map(ToString::to_string),
                 after: plan.after.as_ref().map(ToString::to_string),
             };
-            self.store.commit(plan.changes.clone(), vec![record]).await?;
-            let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for change in &plan.changes {
-                state.apply(change);
+            self.store.commit_after(base, plan.changes.clone(), vec![record]).await?;
+            if self.store.is_shared() {
+                // The batch is in the log now, after any others: apply them in order.
+                self.catch_up().await?;
+            } else {
+                let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for change in &plan.changes {
+                    state.apply(change);
+                }
             }
         }
         let changed = !plan.changes.is_empty();

@@ -379,3 +379,62 @@ fn edit_op(creator: Option<RecipientId>) -> FolderOp {
 fn delete_op(creator: Option<RecipientId>) -> FolderOp {
     FolderOp::DeleteItem { creator }
 }
+
+/// Why a folder change asked for by a principal (IMAP CREATE, DELETE,
+/// RENAME) was refused: its rights, or the folder rules of the core.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderChangeError {
+    /// Missing, hidden, or not allowed.
+    #[error(transparent)]
+    Access(#[from] MailboxError),
+    /// Refused by the folder rules (a name taken, a default folder, subfolders).
+    #[error(transparent)]
+    Refused(#[from] crate::CoreError),
+}
+
+impl Deputy {
+    /// Creates `name` under `parent`; needs CreateSubfolder there (RFC 4314 `k`).
+    pub async fn create_folder_as(
+        &self,
+        ctx: &crate::Ctx,
+        principal: RecipientId,
+        parent: FolderId,
+        name: &str,
+    ) -> Result<deputy_types::Folder, FolderChangeError> {
+        self.require(principal, parent, FolderOp::CreateSubfolder)?;
+        Ok(self.new_folder(ctx, parent, name).await?.value)
+    }
+
+    /// Removes a folder with its messages; needs FolderOwner on it (RFC 4314 `x`).
+    pub async fn delete_folder_as(
+        &self,
+        ctx: &crate::Ctx,
+        principal: RecipientId,
+        folder: FolderId,
+    ) -> Result<(), FolderChangeError> {
+        self.require(principal, folder, FolderOp::ManagePermissions)?;
+        self.remove_folder(ctx, folder).await?;
+        Ok(())
+    }
+
+    /// Renames or moves a folder; needs FolderOwner on it (`x`) and
+    /// CreateSubfolder on the new parent (`k`).
+    pub async fn rename_folder_as(
+        &self,
+        ctx: &crate::Ctx,
+        principal: RecipientId,
+        folder: FolderId,
+        parent: FolderId,
+        name: &str,
+    ) -> Result<(), FolderChangeError> {
+        self.require(principal, folder, FolderOp::ManagePermissions)?;
+        self.require(principal, parent, FolderOp::CreateSubfolder)?;
+        self.rename_folder(ctx, folder, parent, name).await?;
+        Ok(())
+    }
+
+    /// The root folder of `mailbox` (the parent of its top-level folders).
+    pub fn root_folder(&self, mailbox: RecipientId) -> Option<FolderId> {
+        self.read(|s| s.resolve_folder(mailbox, "").ok())
+    }
+}

@@ -250,7 +250,7 @@ impl Deputy {
             let address = parse_address("Domain", &format!("admin@{}", org.primary_domain))?;
             admin.upn = Some(address.to_string());
             admin.primary_smtp = Some(address);
-            admin.password_hash = hash;
+            admin.password_hash = hash.clone();
             admin.is_admin = true;
             let mut plan = Plan::new(admin_id, org.primary_domain.clone(), "");
             plan.changes.push(Change::SetOrganization(org.clone()));

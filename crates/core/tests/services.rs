@@ -246,3 +246,49 @@ async fn sign_in_checks_the_argon2_password() {
         .unwrap();
     assert!(d.authenticate("temp", "T3mp!pass").await.is_none(), "a disabled account is refused even if remembered");
 }
+
+/// Removing and renaming folders (IMAP DELETE/RENAME, spec §5 rights): default
+/// folders stay, a folder with subfolders stays, a folder never moves below
+/// itself or to another mailbox, names stay unique among siblings; a removal
+/// takes the folder's permission entries and messages and is audited.
+#[tokio::test]
+async fn folders_are_removed_and_renamed_under_the_folder_rules() {
+    use deputy_core::FolderChangeError;
+    use deputy_types::MessageFlags;
+    let dir = temp_dir("folders");
+    let d = org(&dir).await;
+    let mary = mailbox(&d, "Mary", RecipientType::UserMailbox).await;
+    let rob = mailbox(&d, "Rob", RecipientType::UserMailbox).await;
+    let (root, inbox) = d.read(|s| (s.resolve_folder(mary, "").unwrap(), s.resolve_folder(mary, "Inbox").unwrap()));
+    let projects = d.create_folder_as(&ctx(), mary, root, "Projects").await.unwrap().id;
+    let sub = d.create_folder_as(&ctx(), mary, projects, "Sub").await.unwrap().id;
+
+    assert!(matches!(d.remove_folder(&ctx(), inbox).await, Err(CoreError::DefaultFolder(_))));
+    assert!(matches!(d.rename_folder(&ctx(), inbox, root, "Post").await, Err(CoreError::DefaultFolder(_))));
+    assert!(matches!(d.remove_folder(&ctx(), projects).await, Err(CoreError::FolderHasSubfolders(_))));
+    assert!(matches!(d.rename_folder(&ctx(), projects, sub, "Loop").await, Err(CoreError::NotApplicable(_))));
+    let robs_root = d.root_folder(rob).unwrap();
+    assert!(matches!(d.rename_folder(&ctx(), sub, robs_root, "Away").await, Err(CoreError::NotApplicable(_))));
+    assert!(matches!(d.rename_folder(&ctx(), sub, root, "projects").await, Err(CoreError::Taken { .. })));
+
+    // Rob has no rights in Mary's mailbox: he can neither create, remove nor rename there.
+    let denied = d.create_folder_as(&ctx(), rob, inbox, "Rob's").await.unwrap_err();
+    assert!(matches!(denied, FolderChangeError::Access(_)), "{denied}");
+    assert!(d.delete_folder_as(&ctx(), rob, sub).await.is_err());
+    assert!(d.rename_folder_as(&ctx(), rob, sub, inbox, "Moved").await.is_err());
+
+    d.rename_folder_as(&ctx(), mary, sub, inbox, "Renamed").await.unwrap();
+    let d = org(&dir).await;
+    let renamed = d.read(|s| s.resolve_folder(mary, "Inbox\\Renamed")).unwrap();
+    assert_eq!(renamed, sub, "the rename survives a reload");
+
+    let reviewer =
+        FolderPermissionEdit { rights: FolderRole::Reviewer.rights(), flags: None, send_notification: false };
+    d.add_folder_permission(&ctx(), sub, FolderUser::Recipient(rob), reviewer).await.unwrap();
+    d.append_item(mary, sub, b"Subject: x\r\n\r\nx\r\n".to_vec(), MessageFlags::empty(), None).await.unwrap();
+    d.delete_folder_as(&ctx(), mary, sub).await.unwrap();
+    assert!(d.read(|s| s.folder(sub).is_none() && s.folder_entry(sub, FolderUser::Recipient(rob)).is_none()));
+    assert!(d.mail_store().entries(sub).await.unwrap().is_empty(), "the folder's messages go with it");
+    let audit = d.search_audit(&AuditQuery { limit: 10, ..Default::default() }).await.unwrap();
+    assert!(audit.iter().any(|r| r.object.contains("Renamed")), "the removal is audited");
+}

@@ -5,12 +5,13 @@
 //! are resolved against the folders the core says are visible *now*, so a
 //! permission removed in the shell applies to the next command.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::DateTime;
 use deputy_access::FolderOp;
-use deputy_core::{Ctx, Deputy, FolderPermissionEdit, MailboxError, VisibleFolder};
+use deputy_core::{CoreError, Ctx, Deputy, FolderChangeError, FolderPermissionEdit, MailboxError, VisibleFolder};
 use deputy_imap::{
     AppendUid, Backend, Code, CopyUids, FetchItems, ListRights, MailboxInfo, MessageData, Namespace, Namespaces, No,
     Selected, StoreMode,
@@ -24,11 +25,16 @@ const OTHER_USERS: &str = "Other Users";
 /// The IMAP listener's backend.
 pub struct ImapDoor {
     deputy: Arc<Deputy>,
+    /// SUBSCRIBE/UNSUBSCRIBE choices per (principal, personal mailbox), by
+    /// canonical name: kept in memory for the life of the process (the store
+    /// has no place for them yet). A mailbox without a choice counts as
+    /// subscribed, so auto-mapped mailboxes appear without subscribing.
+    subscriptions: Mutex<HashMap<(RecipientId, RecipientId), BTreeMap<String, bool>>>,
 }
 
 impl ImapDoor {
     pub fn new(deputy: Arc<Deputy>) -> Self {
-        Self { deputy }
+        Self { deputy, subscriptions: Mutex::new(HashMap::new()) }
     }
 }
 
@@ -54,6 +60,25 @@ fn map_err(e: MailboxError) -> No {
         MailboxError::Store(e) => {
             tracing::error!(error = %e, "imap store operation failed");
             No::new(Code::ServerBug, "The store failed; try again")
+        }
+    }
+}
+
+fn map_change(e: FolderChangeError) -> No {
+    match e {
+        FolderChangeError::Access(e) => map_err(e),
+        FolderChangeError::Refused(e) => {
+            let code = match &e {
+                CoreError::Taken { .. } => Code::AlreadyExists,
+                CoreError::FolderNotFound(_) | CoreError::Gone(_) => Code::NonExistent,
+                CoreError::FolderHasSubfolders(_) => Code::HasChildren,
+                CoreError::Store(error) => {
+                    tracing::error!(%error, "imap folder change failed in the store");
+                    Code::ServerBug
+                }
+                _ => Code::Cannot,
+            };
+            No::new(code, e.to_string())
         }
     }
 }
@@ -215,6 +240,39 @@ impl ImapDoor {
             .map_err(|e| No::new(Code::Cannot, e.to_string()))
     }
 
+    /// The root folder of the mailbox a name's namespace points at, and how
+    /// many leading levels of the name that namespace takes (0 or 2).
+    fn namespace_root(&self, user: &ImapUser, parts: &[&str]) -> Result<(FolderId, usize), No> {
+        if parts.first() != Some(&OTHER_USERS) {
+            return self.deputy.root_folder(user.personal).map(|root| (root, 0)).ok_or_else(missing);
+        }
+        let Some(alias) = parts.get(1).filter(|_| parts.len() > 2) else {
+            return Err(No::new(Code::Cannot, "Other users' mailboxes can't be created or renamed"));
+        };
+        let mailbox = self
+            .deputy
+            .visible_folders(user.principal)
+            .into_iter()
+            .find(|f| f.mailbox != user.personal && f.owner_alias.eq_ignore_ascii_case(alias))
+            .map(|f| f.mailbox)
+            .ok_or_else(missing)?;
+        self.deputy.root_folder(mailbox).map(|root| (root, 2)).ok_or_else(missing)
+    }
+
+    /// The parent folder `name` would be under and its last level.
+    fn parent_of(&self, user: &ImapUser, name: &str) -> Result<(FolderId, String), No> {
+        let name = canonical(name);
+        let parts: Vec<&str> = name.split('/').collect();
+        let (root, skip) = self.namespace_root(user, &parts)?;
+        let (leaf, above) = parts.split_last().ok_or_else(missing)?;
+        let parent = if above.len() <= skip { root } else { self.resolve(user, &above.join("/"))?.folder };
+        Ok((parent, (*leaf).to_owned()))
+    }
+
+    fn subscription_key(user: &ImapUser) -> (RecipientId, RecipientId) {
+        (user.principal, user.personal)
+    }
+
     fn ctx(&self, user: &ImapUser, command: &str) -> Ctx {
         Ctx::new(&user.login, command, &format!("IMAP {command}"))
     }
@@ -223,6 +281,13 @@ impl ImapDoor {
 #[async_trait]
 impl Backend for ImapDoor {
     type User = ImapUser;
+
+    async fn refresh(&self) -> Result<(), No> {
+        self.deputy
+            .catch_up()
+            .await
+            .map_err(|_| No::new(Code::Unavailable, "The directory cannot be reached; try again later"))
+    }
 
     async fn authenticate(&self, user: &str, password: &str) -> Option<ImapUser> {
         // Exchange's `delegate\mailbox` form: the delegate's password opens the
@@ -469,6 +534,62 @@ impl Backend for ImapDoor {
             .await
             .map(|_| ())
             .map_err(|e| No::new(Code::Cannot, e.to_string()))
+    }
+
+    async fn create(&self, user: &ImapUser, mailbox: &str) -> Result<(), No> {
+        if self.resolve(user, mailbox).is_ok() {
+            return Err(No::new(Code::AlreadyExists, "Mailbox exists already"));
+        }
+        let name = canonical(mailbox);
+        let parts: Vec<&str> = name.split('/').collect();
+        let (mut current, skip) = self.namespace_root(user, &parts)?;
+        // Missing levels above the new mailbox are created too (RFC 3501 §6.3.3).
+        for i in skip..parts.len() {
+            current = match self.resolve(user, &parts[..=i].join("/")) {
+                Ok(existing) => existing.folder,
+                Err(_) => {
+                    let ctx = self.ctx(user, "CREATE");
+                    let created = self.deputy.create_folder_as(&ctx, user.principal, current, parts[i]).await;
+                    created.map_err(map_change)?.id
+                }
+            };
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, user: &ImapUser, mailbox: &str) -> Result<(), No> {
+        let r = self.resolve(user, mailbox)?;
+        let ctx = self.ctx(user, "DELETE");
+        self.deputy.delete_folder_as(&ctx, user.principal, r.folder).await.map_err(map_change)
+    }
+
+    async fn rename(&self, user: &ImapUser, from: &str, to: &str) -> Result<(), No> {
+        let r = self.resolve(user, from)?;
+        if self.resolve(user, to).is_ok() {
+            return Err(No::new(Code::AlreadyExists, "The new name is taken"));
+        }
+        let (parent, leaf) = self.parent_of(user, to)?;
+        let ctx = self.ctx(user, "RENAME");
+        self.deputy.rename_folder_as(&ctx, user.principal, r.folder, parent, &leaf).await.map_err(map_change)
+    }
+
+    async fn subscribe(&self, user: &ImapUser, mailbox: &str, subscribed: bool) -> Result<(), No> {
+        // RFC 3501 §6.3.6: SUBSCRIBE needs an existing mailbox; UNSUBSCRIBE does not.
+        if subscribed {
+            self.resolve(user, mailbox)?;
+        }
+        let mut all = self.subscriptions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.entry(Self::subscription_key(user)).or_default().insert(canonical(mailbox), subscribed);
+        Ok(())
+    }
+
+    async fn lsub(&self, user: &ImapUser, reference: &str, pattern: &str) -> Vec<MailboxInfo> {
+        let mut listed = self.list(user, reference, pattern).await;
+        let all = self.subscriptions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(choices) = all.get(&Self::subscription_key(user)) {
+            listed.retain(|m| choices.get(&m.name) != Some(&false));
+        }
+        listed
     }
 
     async fn listrights(&self, user: &ImapUser, mailbox: &str, _identifier: &str) -> Result<ListRights, No> {

@@ -58,6 +58,11 @@ fn sanitize(s: &str) -> String {
     if clean.is_empty() { "unknown".into() } else { clean }
 }
 
+/// The store cannot be reached (a cluster's database is down): try later.
+fn unavailable() -> Reply {
+    Reply::new(451, "4.3.0", "Temporary failure: the directory cannot be reached, try again later")
+}
+
 fn temporary(e: &MailError) -> Reply {
     tracing::error!(error = %e, "storing a message failed");
     Reply::new(451, "4.3.0", "Temporary failure storing the message, try again later")
@@ -68,10 +73,15 @@ impl Handler for SmtpDoor {
     type Principal = RecipientId;
 
     async fn authenticate(&self, user: &str, password: &str) -> Option<RecipientId> {
+        // A directory the cluster cannot refresh refuses the sign-in rather
+        // than deciding on an old state.
+        self.deputy.catch_up().await.ok()?;
         self.deputy.authenticate(user, password).await
     }
 
     async fn mail_from(&self, session: &SessionInfo<RecipientId>, from: &str) -> Result<(), Reply> {
+        // Every transaction decides on what the whole cluster committed.
+        self.deputy.catch_up().await.map_err(|_| unavailable())?;
         match (session.mode, session.principal) {
             (Mode::Submission, Some(p)) => {
                 self.deputy.check_envelope_sender(p, from).map_err(|_| Reply::new(550, "5.7.60", SEND_AS_DENIED))
@@ -90,6 +100,9 @@ impl Handler for SmtpDoor {
     }
 
     async fn data(&self, session: &SessionInfo<RecipientId>, envelope: &Envelope, message: Vec<u8>) -> Reply {
+        if self.deputy.catch_up().await.is_err() {
+            return unavailable();
+        }
         let trace = self.received(session, envelope);
         let result = match (session.mode, session.principal) {
             (Mode::Submission, Some(principal)) => {

@@ -2,7 +2,7 @@
 
 use crate::imapdoor::ImapDoor;
 use crate::mailflow::SmtpDoor;
-use crate::{is_empty_dir, open_embedded};
+use crate::{is_empty_dir, open_store};
 use anyhow::{Context, Result};
 use clap::Args;
 use deputy_admin::AdminState;
@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// The data directory (created and initialized when missing or empty).
     #[arg(long)]
     data: PathBuf,
+    /// Keep the organization in PostgreSQL (`postgres://…`, optionally
+    /// `?schema=NAME`); several nodes may share one. Default: the embedded
+    /// store in the data directory, which then holds only the keys.
+    #[arg(long)]
+    store: Option<String>,
     /// The domain for a new organization.
     #[arg(long, default_value = "contoso.test")]
     domain: String,
@@ -99,8 +104,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let fresh = is_empty_dir(&args.data);
-    let (deputy, mail_store) = open_embedded(&args.data).await?;
+    let fresh = is_empty_dir(&args.data) && args.store.is_none();
+    std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    let (deputy, mail_store) = open_store(&args.data, args.store.as_deref()).await?;
     if fresh || !deputy.is_initialized() {
         let password = random_password();
         deputy.initialize(&args.domain, &password).await.context("initializing the organization")?;
@@ -180,7 +186,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let graph = Arc::new(deputy_graph::GraphState::new(deputy.clone(), token_keys, wake.clone()));
     let app = deputy_admin::router(AdminState::new(deputy.clone()))
         .merge(deputy_autodiscover::router(deputy.clone()))
-        .merge(deputy_graph::router(graph));
+        .merge(deputy_graph::router(graph))
+        .layer(axum::middleware::from_fn_with_state(deputy.clone(), caught_up));
     let http_stopped = stopped();
     tasks.spawn(async move {
         if let Err(e) = axum::serve(http_listener, app).with_graceful_shutdown(http_stopped).await {
@@ -195,4 +202,23 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     while tasks.join_next().await.is_some() {}
     tracing::info!("deputy stopped");
     Ok(())
+}
+
+/// Every HTTP request decides on what the whole cluster committed: the core
+/// first applies other nodes' changes; when the store cannot be reached the
+/// answer is `503` (Graph's error shape, which the other HTTP doors' clients
+/// also read as a temporary failure).
+async fn caught_up(
+    axum::extract::State(deputy): axum::extract::State<Arc<deputy_core::Deputy>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match deputy.catch_up().await {
+        Ok(()) => next.run(request).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "the store cannot be reached");
+            deputy_graph::error::GraphError::unavailable().into_response()
+        }
+    }
 }

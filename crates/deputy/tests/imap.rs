@@ -238,3 +238,238 @@ print('LEFT', M.uid('FETCH', '1:*', '(UID)'))
     assert!(out.contains("SELECT ('NO'"), "a hidden mailbox is closed to delegates: {out}");
     assert!(!out.contains("Other Users/mary"), "{out}");
 }
+
+/// Runs `before`, lets `between` act (the shell, say) while the session stays
+/// open and selected, then runs `after` in the same session; returns stdout.
+fn imap_paused(server: &Server, login: &str, before: &str, between: impl FnOnce(), after: &str) -> String {
+    use std::io::{BufRead, Write};
+    let script = format!(
+        "import imaplib, sys\nM = imaplib.IMAP4('{host}', {port})\nM.login({login:?}, '{ROB_PW}')\n{before}\n\
+         print('PAUSED', flush=True)\nsys.stdin.readline()\n{after}\nM.logout()\n",
+        host = server.imap.ip(),
+        port = server.imap.port(),
+        login = wire_login(login),
+    );
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut seen = String::new();
+    while !seen.contains("PAUSED") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).expect("read python") == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    between();
+    child.stdin.take().expect("piped").write_all(b"go\n").expect("resume python");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read python");
+    let out = child.wait_with_output().expect("python ends");
+    assert!(out.status.success(), "{seen}{rest}{}", String::from_utf8_lossy(&out.stderr));
+    seen + &rest
+}
+
+/// SEARCH (RFC 3501 §6.4.4) through imaplib: flags, decoded headers, body
+/// text, dates, sizes, UID SEARCH, ESEARCH's RETURN (RFC 4731) and CHARSET.
+#[test]
+fn search_finds_by_flags_headers_text_and_dates() {
+    let (_dir, server) = org("imap-search");
+    deliver_to_mary(&server);
+    let out = imap_as(
+        &server,
+        "mary@contoso.test",
+        "M4ry!Passw0rd",
+        r#"
+import datetime
+today = datetime.datetime.now(datetime.timezone.utc).strftime('%d-%b-%Y')
+print('SELECT', M.select('INBOX'))
+print('APPEND', M.append('INBOX', '(\\Flagged)', None, b"From: =?UTF-8?Q?Ren=C3=A9e?= <renee@contoso.test>\r\nSubject: =?UTF-8?Q?Caf=C3=A9?= budget\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\n\r\nQuarterly numbers inside.\r\n"))
+print('NOOP', M.noop())
+print('ALL', M.search(None, 'ALL'))
+print('FLAGGED', M.search(None, 'FLAGGED'))
+print('UNFLAGGED', M.search(None, 'UNFLAGGED UNSEEN'))
+print('FROM', M.search(None, 'FROM', 'FABRIKAM'))
+print('SUBJECT', M.uid('SEARCH', 'SUBJECT', '"note 2"'))
+M.literal = 'café'.encode()
+print('UTF8', M.search('UTF-8', 'SUBJECT'))
+print('BODY', M.search(None, 'BODY', 'quarterly'))
+print('TEXT', M.search(None, 'OR', 'TEXT', 'n2@fabrikam', 'HEADER', 'Subject', '"note 1"'))
+print('NOT', M.search(None, 'NOT', '(FROM fabrikam)', 'LARGER', '10'))
+print('SENTON', M.search(None, 'SENTON', '3-Mar-2026'))
+print('SINCE', M.search(None, 'SINCE', today, 'NOT', 'BEFORE', today))
+print('SEQ', M.search(None, '2:*', 'UNDELETED'))
+print('BADCS', M.search('KOI8-R', 'ALL'))
+typ, dat = M._simple_command('SEARCH', 'RETURN (MIN MAX COUNT ALL)', 'ALL')
+print('ESEARCH', M._untagged_response(typ, dat, 'ESEARCH'))
+"#,
+    );
+    assert!(out.contains("APPEND ('OK'"), "{out}");
+    assert!(out.contains("ALL ('OK', [b'1 2 3'])"), "{out}");
+    assert!(out.contains("FLAGGED ('OK', [b'3'])"), "{out}");
+    assert!(out.contains("UNFLAGGED ('OK', [b'1 2'])"), "{out}");
+    assert!(out.contains("FROM ('OK', [b'1 2'])"), "{out}");
+    assert!(out.contains("SUBJECT ('OK', [b'2'])"), "{out}");
+    assert!(out.contains("UTF8 ('OK', [b'3'])"), "{out}");
+    assert!(out.contains("BODY ('OK', [b'3'])"), "{out}");
+    assert!(out.contains("TEXT ('OK', [b'1 2'])"), "{out}");
+    assert!(out.contains("NOT ('OK', [b'3'])"), "{out}");
+    assert!(out.contains("SENTON ('OK', [b'3'])"), "{out}");
+    assert!(out.contains("SINCE ('OK', [b'1 2 3'])"), "{out}");
+    assert!(out.contains("SEQ ('OK', [b'2 3'])"), "{out}");
+    assert!(out.contains("BADCS ('NO', [b'[BADCHARSET (UTF-8)]"), "{out}");
+    assert!(out.contains("MIN 1 MAX 3 COUNT 3 ALL 1:3"), "{out}");
+}
+
+/// A search needs Read (spec §5): a Reviewer searches Mary's Inbox, and once
+/// the shell leaves only FolderVisible, the same session's search gets `NO`.
+#[test]
+fn search_needs_read_rights_decided_now() {
+    let (_dir, server) = org("imap-search-deny");
+    deliver_to_mary(&server);
+    server.shell(r"Add-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob -AccessRights Reviewer").expect_ok();
+    let out = imap_paused(
+        &server,
+        "rob@contoso.test",
+        "print('SELECT', M.select('\"Other Users/mary/INBOX\"'))\nprint('BEFORE', M.search(None, 'SUBJECT', 'note'))",
+        || {
+            server
+                .shell(r"Set-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob -AccessRights FolderVisible")
+                .expect_ok();
+        },
+        "print('AFTER', M.search(None, 'ALL'))",
+    );
+    assert!(out.contains("BEFORE ('OK', [b'1 2'])"), "{out}");
+    assert!(out.contains("AFTER ('NO'") && out.contains("[NOPERM]"), "{out}");
+}
+
+/// FETCH sections and structure (RFC 3501 §6.4.5, §7.4.2) through imaplib;
+/// `BODY[...]` without PEEK sets `\Seen`, which a Reviewer may (Read carries `s`).
+#[test]
+fn fetch_serves_sections_structure_and_sets_seen_for_a_reviewer() {
+    let (_dir, server) = org("imap-fetch");
+    let out = imap_as(
+        &server,
+        "mary@contoso.test",
+        "M4ry!Passw0rd",
+        r#"
+msg = (b"From: mary@contoso.test\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+       b"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+       b"Hello\r\nworld\r\n--b1\r\nContent-Type: application/pdf; name=r.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+       b"JVBERi0=\r\n--b1--\r\n")
+print('APPEND', M.append('INBOX', None, None, msg))
+print('SELECT', M.select('INBOX'))
+print('PARTS', M.fetch('1', '(BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[1]<2.3>)'))
+print('STRUCT', M.fetch('1', '(BODYSTRUCTURE)'))
+print('FLAGS', M.fetch('1', '(FLAGS)'))
+"#,
+    );
+    assert!(out.contains("APPEND ('OK'"), "{out}");
+    assert!(out.contains(r"b'Hello\r\nworld'"), "{out}");
+    assert!(
+        out.contains(r"Content-Type: application/pdf; name=r.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r"b'Subject: report\r\n\r\n'") && out.contains("BODY[1]<2> {3}") && out.contains("b'llo'"),
+        "{out}"
+    );
+    assert!(out.contains(r#"(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 12 2"#), "{out}");
+    assert!(out.contains(r#""BASE64" 8 NIL NIL NIL NIL) "MIXED" ("BOUNDARY" "b1")"#), "{out}");
+    assert!(out.contains("FLAGS ('OK', [b'1 (FLAGS ())'])"), "PEEK leaves \\Seen unset: {out}");
+
+    server.shell(r"Add-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob -AccessRights Reviewer").expect_ok();
+    let out = imap(
+        &server,
+        "rob@contoso.test",
+        r#"
+print('SELECT', M.select('"Other Users/mary/INBOX"'))
+print('TEXT', M.fetch('1', '(BODY[TEXT])'))
+print('FLAGS', M.fetch('1', '(FLAGS)'))
+"#,
+    );
+    assert!(out.contains("TEXT ('OK'") && out.contains("Hello"), "{out}");
+    assert!(out.contains(r"FLAGS ('OK', [b'1 (FLAGS (\\Seen))'])"), "{out}");
+}
+
+/// CREATE, RENAME, DELETE and subscriptions (RFC 3501 §6.3.3–6.3.9) go through
+/// the core's folder services: Mary shapes her own mailbox; default folders
+/// stay; a Reviewer may not create under Mary's Inbox, a Full Access delegate may.
+#[test]
+fn mailboxes_are_created_renamed_deleted_with_the_rights_they_need() {
+    let (_dir, server) = org("imap-folders");
+    let out = imap_as(
+        &server,
+        "mary@contoso.test",
+        "M4ry!Passw0rd",
+        r#"
+print('CREATE', M.create('Projects'))
+print('NESTED', M.create('INBOX/Reports/2026'))
+print('AGAIN', M.create('projects'))
+print('RENAME', M.rename('Projects', '"INBOX/Old Projects"'))
+print('APPEND', M.append('INBOX/Reports/2026', None, None, b'Subject: q1\r\n\r\nnumbers\r\n'))
+print('LIST', M.list())
+print('PARENT', M.delete('INBOX/Reports'))
+print('DELETE', M.delete('INBOX/Reports/2026'))
+print('INBOX', M.delete('INBOX'))
+print('SENT', M.delete('"Sent Items"'))
+print('RENSENT', M.rename('"Sent Items"', 'Elsewhere'))
+print('UNSUB', M.unsubscribe('"Deleted Items"'))
+print('LSUB', M.lsub())
+typ, dat = M._simple_command('LIST', '(SUBSCRIBED)', '""', '"*"')
+print('SUBSCRIBED', M._untagged_response(typ, dat, 'LIST'))
+print('AFTER', M.list())
+"#,
+    );
+    assert!(out.contains("CREATE ('OK'") && out.contains("NESTED ('OK'"), "{out}");
+    assert!(out.contains("AGAIN ('NO', [b'[ALREADYEXISTS]"), "{out}");
+    assert!(out.contains("RENAME ('OK'") && out.contains("APPEND ('OK'"), "{out}");
+    let list = out.split("LIST (").nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
+    assert!(list.contains(r#""INBOX/Old Projects""#) && list.contains(r#""INBOX/Reports/2026""#), "{out}");
+    assert!(!list.contains(r#"/" "Projects""#), "renamed away: {out}");
+    assert!(out.contains("PARENT ('NO', [b'[HASCHILDREN]"), "{out}");
+    assert!(out.contains("DELETE ('OK'"), "{out}");
+    assert!(out.contains("INBOX ('NO', [b'[CANNOT]") && out.contains("SENT ('NO', [b'[CANNOT]"), "{out}");
+    assert!(out.contains("RENSENT ('NO', [b'[CANNOT]"), "{out}");
+    let lsub = out.split("LSUB (").nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
+    assert!(out.contains("UNSUB ('OK'") && !lsub.contains("Deleted Items") && lsub.contains("Sent Items"), "{out}");
+    let subscribed = out.split("SUBSCRIBED (").nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
+    assert!(subscribed.contains(r#"(\\Subscribed) "/" "INBOX""#), "{out}");
+    assert!(!subscribed.contains("Deleted Items") && subscribed.contains("Sent Items"), "{out}");
+    let after = out.split("AFTER (").nth(1).unwrap_or_default();
+    assert!(after.contains("Deleted Items") && !after.contains("2026"), "{out}");
+    // The shell sees what IMAP made (one folder service for both doors).
+    server.shell(r"Get-MailboxFolderPermission -Identity 'mary:\Inbox\Old Projects'").expect_ok();
+
+    server.shell(r"Add-MailboxFolderPermission -Identity 'mary:\Inbox' -User rob -AccessRights Reviewer").expect_ok();
+    let out = imap(
+        &server,
+        "rob@contoso.test",
+        r#"
+print('CREATE', M.create('"Other Users/mary/INBOX/Rob"'))
+print('DELETE', M.delete('"Other Users/mary/INBOX/Old Projects"'))
+print('OWN', M.create('Mine'))
+"#,
+    );
+    assert!(out.contains("CREATE ('NO', [b\"[NOPERM]"), "a Reviewer may not create under Mary's Inbox: {out}");
+    assert!(out.contains("DELETE ('NO', [b'[NONEXISTENT]"), "not visible to Rob at all: {out}");
+    assert!(out.contains("OWN ('OK'"), "{out}");
+
+    server.shell("Add-MailboxPermission -Identity mary -User rob -AccessRights FullAccess").expect_ok();
+    let out = imap(
+        &server,
+        "rob@contoso.test",
+        r#"
+print('CREATE', M.create('"Other Users/mary/Shared"'))
+print('RENAME', M.rename('"Other Users/mary/Shared"', '"Other Users/mary/INBOX/Shared"'))
+print('DELETE', M.delete('"Other Users/mary/INBOX/Old Projects"'))
+"#,
+    );
+    assert!(out.contains("CREATE ('OK'") && out.contains("RENAME ('OK'") && out.contains("DELETE ('OK'"), "{out}");
+    server.shell(r"Get-MailboxFolderPermission -Identity 'mary:\Inbox\Shared'").expect_ok();
+}

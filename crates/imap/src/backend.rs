@@ -23,6 +23,8 @@ pub enum Code {
     InUse,
     /// `[CANNOT]`: the operation can never succeed.
     Cannot,
+    /// `[HASCHILDREN]`: the mailbox has inferiors (RFC 9051 §7.1).
+    HasChildren,
     /// `[LIMIT]`: a server limit was reached.
     Limit,
     /// `[SERVERBUG]`: the server failed; not the client's fault.
@@ -43,6 +45,7 @@ impl Code {
             Code::TooBig => "TOOBIG",
             Code::InUse => "INUSE",
             Code::Cannot => "CANNOT",
+            Code::HasChildren => "HASCHILDREN",
             Code::Limit => "LIMIT",
             Code::ServerBug => "SERVERBUG",
             Code::Unavailable => "UNAVAILABLE",
@@ -190,6 +193,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The signed-in user, opaque to the engine.
     type User: Send + Sync + 'static;
 
+    /// Called before every command: brings the application's view up to date
+    /// (a cluster node applies what other nodes committed). A refusal answers
+    /// the command `NO` with its code (`[UNAVAILABLE]`) and runs nothing.
+    async fn refresh(&self) -> Result<(), No> {
+        Ok(())
+    }
+
     /// Checks a user name and password (LOGIN, AUTHENTICATE PLAIN). `None` when they are wrong.
     async fn authenticate(&self, user: &str, password: &str) -> Option<Self::User>;
 
@@ -255,4 +265,33 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Which rights may be granted to an identifier (LISTRIGHTS).
     async fn listrights(&self, user: &Self::User, mailbox: &str, identifier: &str) -> Result<ListRights, No>;
+
+    /// Creates a mailbox (CREATE), and any missing levels above it.
+    async fn create(&self, user: &Self::User, mailbox: &str) -> Result<(), No> {
+        let _ = (user, mailbox);
+        Err(No::new(Code::Cannot, "Mailboxes can't be created here"))
+    }
+
+    /// Removes a mailbox and its messages (DELETE).
+    async fn delete(&self, user: &Self::User, mailbox: &str) -> Result<(), No> {
+        let _ = (user, mailbox);
+        Err(No::new(Code::Cannot, "Mailboxes can't be removed here"))
+    }
+
+    /// Renames (or moves) a mailbox (RENAME).
+    async fn rename(&self, user: &Self::User, from: &str, to: &str) -> Result<(), No> {
+        let _ = (user, from, to);
+        Err(No::new(Code::Cannot, "Mailboxes can't be renamed here"))
+    }
+
+    /// Subscribes to (`true`) or unsubscribes from a mailbox name (SUBSCRIBE, UNSUBSCRIBE).
+    async fn subscribe(&self, user: &Self::User, mailbox: &str, subscribed: bool) -> Result<(), No> {
+        let _ = (user, mailbox, subscribed);
+        Ok(())
+    }
+
+    /// The subscribed mailboxes matching `reference` + `pattern` (LSUB); by default every listed one.
+    async fn lsub(&self, user: &Self::User, reference: &str, pattern: &str) -> Vec<MailboxInfo> {
+        self.list(user, reference, pattern).await
+    }
 }

@@ -13,6 +13,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use crate::acl::{AclCommand, Malformed};
+use crate::mailboxes::Listing;
 use crate::session::Mode;
 use crate::{Backend, Config, StoreMode, utf7, wire};
 
@@ -54,7 +55,7 @@ impl<B: Backend> State<B> {
 
     pub(crate) fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk",
+            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk ESEARCH",
         );
         if self.user.is_none() {
             if self.config.tls.is_some() && !self.tls_active {
@@ -69,6 +70,11 @@ impl<B: Backend> State<B> {
         let tag = command.tag.as_ref().to_owned();
         let t = tag.as_str();
         let authenticated = self.user.is_some();
+        let stateless = matches!(command.body, CommandBody::Capability | CommandBody::Logout);
+        if !stateless && let Err(no) = self.backend.refresh().await {
+            wire::status(out, t, "NO", no.code.map(|c| c.atom()), &no.text);
+            return After::Continue;
+        }
         match command.body {
             CommandBody::Capability => {
                 out.extend_from_slice(format!("* CAPABILITY {}\r\n", self.capabilities()).as_bytes());
@@ -132,6 +138,43 @@ impl<B: Backend> State<B> {
             (None, _) => wire::status(out, tag, "BAD", None, "Sign in first"),
             (Some(_), Err(Malformed)) => wire::status(out, tag, "BAD", None, "Syntax error in ACL command"),
             (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, out).await,
+        }
+        After::Continue
+    }
+
+    /// A SEARCH with ESEARCH's `RETURN` options (parsed outside the codec).
+    pub(crate) async fn esearch(
+        &mut self,
+        command: Command<'static>,
+        ret: Result<crate::search::Return, ()>,
+        out: &mut Vec<u8>,
+    ) -> After {
+        let t = command.tag.as_ref().to_owned();
+        let CommandBody::Search { charset, criteria, uid } = command.body else { return After::Continue };
+        match (self.user.as_ref(), self.open.as_ref(), ret) {
+            (None, _, _) => wire::status(out, &t, "BAD", None, "Sign in first"),
+            (Some(_), None, _) => wire::status(out, &t, "BAD", None, "Select a mailbox first"),
+            (Some(_), Some(_), Err(())) => wire::status(out, &t, "BAD", None, "Unsupported RETURN option"),
+            (Some(user), Some(open), Ok(ret)) => {
+                let criteria = criteria.into_inner();
+                let backend = &*self.backend;
+                crate::search::search(backend, user, open, &t, charset.as_ref(), &criteria, uid, Some(ret), out).await;
+            }
+        }
+        After::Continue
+    }
+
+    /// `LIST (SUBSCRIBED) reference pattern` (RFC 5258 §3.1), parsed outside the codec.
+    pub(crate) async fn list_subscribed(&mut self, command: Command<'static>, out: &mut Vec<u8>) -> After {
+        let t = command.tag.as_ref().to_owned();
+        let CommandBody::List { reference, mailbox_wildcard } = command.body else { return After::Continue };
+        match self.user.as_ref() {
+            None => wire::status(out, &t, "BAD", None, "Sign in first"),
+            Some(user) => {
+                let backend = &*self.backend;
+                crate::mailboxes::list(backend, user, &t, Listing::Subscribed, &reference, &mailbox_wildcard, out)
+                    .await;
+            }
         }
         After::Continue
     }
@@ -216,11 +259,32 @@ impl<B: Backend> State<B> {
                 wire::status(out, t, "OK", None, "NAMESPACE completed");
             }
             CommandBody::List { reference, mailbox_wildcard } => {
-                list(&*backend, user, t, "LIST", &reference, &mailbox_wildcard, out).await;
+                crate::mailboxes::list(&*backend, user, t, Listing::All, &reference, &mailbox_wildcard, out).await;
             }
             CommandBody::Lsub { reference, mailbox_wildcard } => {
-                // Every visible mailbox counts as subscribed: Deputy keeps no subscription list.
-                list(&*backend, user, t, "LSUB", &reference, &mailbox_wildcard, out).await;
+                crate::mailboxes::list(&*backend, user, t, Listing::Lsub, &reference, &mailbox_wildcard, out).await;
+            }
+            CommandBody::Create { mailbox } => {
+                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Create(&mailbox), out).await;
+            }
+            CommandBody::Delete { mailbox } => {
+                if self.open.as_ref().is_some_and(|o| mailbox_name(&mailbox).is_ok_and(|n| n == o.name)) {
+                    // Deleting the selected mailbox deselects it first (as Dovecot does).
+                    self.open = None;
+                }
+                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Delete(&mailbox), out).await;
+            }
+            CommandBody::Rename { from, to } => {
+                let change = crate::mailboxes::Change::Rename(&from, &to);
+                crate::mailboxes::change(&*backend, user, t, change, out).await;
+            }
+            CommandBody::Subscribe { mailbox } => {
+                let change = crate::mailboxes::Change::Subscribe(&mailbox, true);
+                crate::mailboxes::change(&*backend, user, t, change, out).await;
+            }
+            CommandBody::Unsubscribe { mailbox } => {
+                let change = crate::mailboxes::Change::Subscribe(&mailbox, false);
+                crate::mailboxes::change(&*backend, user, t, change, out).await;
             }
             CommandBody::Select { mailbox, .. } => return self.select(t, &mailbox, false, out).await,
             CommandBody::Examine { mailbox, .. } => return self.select(t, &mailbox, true, out).await,
@@ -338,6 +402,10 @@ impl<B: Backend> State<B> {
                 let uids = resolve(&open.uids, &sequence_set, uid);
                 crate::fetch::fetch(&*backend, user, open, t, &uids, &macro_or_item_names, uid, out).await;
             }
+            CommandBody::Search { charset, criteria, uid } => {
+                let criteria = criteria.into_inner();
+                crate::search::search(&*backend, user, open, t, charset.as_ref(), &criteria, uid, None, out).await;
+            }
             CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
                 if open.read_only {
                     wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
@@ -418,33 +486,6 @@ impl<B: Backend> State<B> {
     }
 }
 
-/// LIST and LSUB: one `* LIST` line per mailbox the backend reports.
-async fn list<B: Backend>(
-    backend: &B,
-    user: &B::User,
-    t: &str,
-    verb: &str,
-    reference: &Mailbox<'_>,
-    wildcard: &ListMailbox<'_>,
-    out: &mut Vec<u8>,
-) {
-    let (Ok(reference), Ok(pattern)) = (mailbox_name(reference), list_pattern(wildcard)) else {
-        wire::status(out, t, "BAD", None, "Invalid mailbox name");
-        return;
-    };
-    if pattern.is_empty() {
-        // An empty pattern asks for the delimiter (RFC 3501 §6.3.8).
-        out.extend_from_slice(format!("* {verb} (\\Noselect) \"/\" \"\"\r\n").as_bytes());
-    } else {
-        for mb in backend.list(user, &reference, &pattern).await {
-            out.extend_from_slice(format!("* {verb} ({}) \"{}\" ", mb.attributes.join(" "), mb.delimiter).as_bytes());
-            wire::mailbox(out, &mb.name);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    wire::status(out, t, "OK", None, &format!("{verb} completed"));
-}
-
 /// The UIDPLUS `COPYUID` code.
 fn copyuid(c: &crate::CopyUids) -> String {
     let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
@@ -485,7 +526,7 @@ pub(crate) fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Vec<u32>
     }
 }
 
-fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
+pub(crate) fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
     use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
     let value = |s: &SeqOrUid| match s {
         SeqOrUid::Value(v) => v.get(),
@@ -512,7 +553,7 @@ pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String, utf7::Invali
     }
 }
 
-fn list_pattern(pattern: &ListMailbox<'_>) -> Result<String, utf7::InvalidName> {
+pub(crate) fn list_pattern(pattern: &ListMailbox<'_>) -> Result<String, utf7::InvalidName> {
     match pattern {
         ListMailbox::Token(t) => utf7::decode(t.as_ref()),
         ListMailbox::String(s) => utf7::decode(s.as_ref()),

@@ -41,7 +41,13 @@ fn addresses(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
 
 /// Appends `ENVELOPE (...)` for `raw`; a message that does not parse gets an all-NIL envelope.
 pub(crate) fn envelope(out: &mut Vec<u8>, raw: &[u8]) {
-    out.extend_from_slice(b"ENVELOPE (");
+    out.extend_from_slice(b"ENVELOPE ");
+    envelope_only(out, raw);
+}
+
+/// The parenthesised envelope alone (also part of a `message/rfc822` BODYSTRUCTURE).
+pub(crate) fn envelope_only(out: &mut Vec<u8>, raw: &[u8]) {
+    out.push(b'(');
     let Some(msg) = MessageParser::default().parse(raw) else {
         out.extend_from_slice(b"NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
         return;

@@ -1,7 +1,9 @@
 //! FETCH: which data items are asked for, one backend call, one `* n FETCH`
 //! line per message.
 
-use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
+use std::num::NonZeroU32;
+
+use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName, Section};
 
 use crate::commands::{Open, seq_of};
 use crate::{Backend, FetchItems, wire};
@@ -22,9 +24,11 @@ pub(crate) async fn fetch<B: Backend>(
         MacroOrMessageDataItemNames::Macro(m) => {
             let mut v =
                 vec![MessageDataItemName::Flags, MessageDataItemName::InternalDate, MessageDataItemName::Rfc822Size];
-            // ALL and FULL add ENVELOPE (FULL's BODY structure is not served yet).
             if *m != Macro::Fast {
                 v.push(MessageDataItemName::Envelope);
+            }
+            if *m == Macro::Full {
+                v.push(MessageDataItemName::Body);
             }
             v
         }
@@ -37,12 +41,15 @@ pub(crate) async fn fetch<B: Backend>(
             | MessageDataItemName::Uid
             | MessageDataItemName::InternalDate
             | MessageDataItemName::Rfc822Size => {}
-            MessageDataItemName::BodyExt { section: None, partial: None, peek } => {
+            MessageDataItemName::BodyExt { peek, .. } => {
                 want.raw = true;
                 want.set_seen |= !peek && !open.read_only;
             }
-            MessageDataItemName::Envelope => want.raw = true,
-            MessageDataItemName::Rfc822 => {
+            MessageDataItemName::Envelope
+            | MessageDataItemName::Body
+            | MessageDataItemName::BodyStructure
+            | MessageDataItemName::Rfc822Header => want.raw = true,
+            MessageDataItemName::Rfc822 | MessageDataItemName::Rfc822Text => {
                 want.raw = true;
                 want.set_seen |= !open.read_only;
             }
@@ -63,6 +70,10 @@ pub(crate) async fn fetch<B: Backend>(
         if by_uid && !items.contains(&MessageDataItemName::Uid) {
             parts.push(format!("UID {}", m.uid).into_bytes());
         }
+        // An implicit \Seen is reported with the data (RFC 3501 §6.4.5).
+        if want.set_seen && !items.contains(&MessageDataItemName::Flags) {
+            parts.push(format!("FLAGS {}", wire::flags(&m.flags)).into_bytes());
+        }
         for item in &items {
             let part = match item {
                 MessageDataItemName::Uid => format!("UID {}", m.uid).into_bytes(),
@@ -76,13 +87,28 @@ pub(crate) async fn fetch<B: Backend>(
                     crate::envelope::envelope(&mut p, m.raw.as_deref().unwrap_or_default());
                     p
                 }
-                MessageDataItemName::BodyExt { .. } | MessageDataItemName::Rfc822 => {
-                    let mut p = if matches!(item, MessageDataItemName::Rfc822) {
-                        b"RFC822 ".to_vec()
-                    } else {
-                        b"BODY[] ".to_vec()
+                MessageDataItemName::BodyExt { section, partial, .. } => {
+                    body_ext(m.raw.as_deref().unwrap_or_default(), section.as_ref(), *partial)
+                }
+                MessageDataItemName::Body | MessageDataItemName::BodyStructure => {
+                    let mut p = Vec::new();
+                    let extended = matches!(item, MessageDataItemName::BodyStructure);
+                    crate::body::body_structure(&mut p, m.raw.as_deref().unwrap_or_default(), extended);
+                    p
+                }
+                MessageDataItemName::Rfc822 | MessageDataItemName::Rfc822Header | MessageDataItemName::Rfc822Text => {
+                    let raw = m.raw.as_deref().unwrap_or_default();
+                    let (name, octets) = match item {
+                        MessageDataItemName::Rfc822Header => {
+                            ("RFC822.HEADER", crate::body::section(raw, &Section::Header(None)).unwrap_or_default())
+                        }
+                        MessageDataItemName::Rfc822Text => {
+                            ("RFC822.TEXT", crate::body::section(raw, &Section::Text(None)).unwrap_or_default())
+                        }
+                        _ => ("RFC822", raw.to_vec()),
                     };
-                    wire::literal(&mut p, m.raw.as_deref().unwrap_or_default());
+                    let mut p = format!("{name} ").into_bytes();
+                    wire::literal(&mut p, &octets);
                     p
                 }
                 _ => continue,
@@ -94,4 +120,33 @@ pub(crate) async fn fetch<B: Backend>(
         out.extend_from_slice(b")\r\n");
     }
     wire::status(out, tag, "OK", None, "FETCH completed");
+}
+
+/// `BODY[section]<origin> octets`: the section (NIL when the message has no such
+/// part), cut to `<start.count>` when a partial range was asked for (RFC 3501 §6.4.5).
+fn body_ext(raw: &[u8], section: Option<&Section<'_>>, partial: Option<(u32, NonZeroU32)>) -> Vec<u8> {
+    let octets = match section {
+        None => Some(raw.to_vec()),
+        Some(s) => crate::body::section(raw, s),
+    };
+    let mut p = format!("BODY[{}]", crate::body::section_name(section)).into_bytes();
+    if let Some((start, _)) = partial {
+        p.extend_from_slice(format!("<{start}>").as_bytes());
+    }
+    p.push(b' ');
+    match octets {
+        None => p.extend_from_slice(b"NIL"),
+        Some(o) => {
+            let cut = match partial {
+                None => &o[..],
+                Some((start, count)) => {
+                    let from = (start as usize).min(o.len());
+                    let to = from.saturating_add(count.get() as usize).min(o.len());
+                    &o[from..to]
+                }
+            };
+            wire::literal(&mut p, cut);
+        }
+    }
+    p
 }

@@ -1,7 +1,7 @@
 //! Deputy's IMAP door: the server side of IMAP4rev1 (RFC 3501) with STARTTLS,
 //! SASL PLAIN and SASL-IR (RFC 4959), LITERAL+ (RFC 7888), ENABLE (5161),
 //! ID (2971), IDLE (2177), NAMESPACE (2342), UNSELECT (3691), UIDPLUS (4315),
-//! MOVE (6851), SPECIAL-USE (6154) attributes and ACL (4314). Commands are parsed by
+//! MOVE (6851), SPECIAL-USE (6154) attributes, ACL (4314) and ESEARCH (4731). Commands are parsed by
 //! `imap-codec`, whose `Fragmentizer` splits the byte stream into lines and
 //! literals so that literal sizes are checked before a byte of them is read;
 //! the ACL commands, which the codec lacks, have a small parser of their own.
@@ -23,9 +23,13 @@
 
 mod acl;
 mod backend;
+mod body;
 mod commands;
+mod criteria;
 mod envelope;
 mod fetch;
+mod mailboxes;
+mod search;
 mod session;
 mod utf7;
 mod wire;

@@ -126,6 +126,12 @@ where
                     let command = command.into_static();
                     state.command(command, &mut out, &mut mode).await
                 }
+                Err(_) if let Some((command, ret)) = crate::search::parse_return(frag.message_bytes()) => {
+                    state.esearch(command, ret, &mut out).await
+                }
+                Err(_) if let Some(command) = crate::mailboxes::parse_list_subscribed(frag.message_bytes()) => {
+                    state.list_subscribed(command, &mut out).await
+                }
                 Err(_) => match crate::acl::parse(frag.message_bytes()) {
                     Some((tag, command)) => state.acl(&tag, command, &mut out).await,
                     None => {

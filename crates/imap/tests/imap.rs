@@ -293,3 +293,75 @@ async fn noop_reports_new_messages_and_envelope_is_served() {
     assert!(out.contains("* 1 FETCH (ENVELOPE (NIL \"hello\" ((NIL NIL \"alice\" \"example.com\"))"), "{out}");
     assert!(out.contains("* STATUS \"Sent\" (MESSAGES 0 UIDNEXT 1 UNSEEN 0)\r\nf OK"), "{out}");
 }
+
+#[tokio::test]
+async fn search_answers_in_rev1_form_and_esearch_with_return() {
+    let out = transcript(
+        b"a LOGIN alice secret\r\nb SEARCH ALL\r\nc SELECT INBOX\r\nd APPEND INBOX (\\Flagged) {40+}\r\n\
+          From: rob@x.test\r\nSubject: lunch\r\n\r\nsoup\r\ne NOOP\r\n\
+          f SEARCH SUBJECT hello\r\ng UID SEARCH OR FLAGGED FROM alice\r\nh SEARCH NOT (FLAGGED) BODY SOUP\r\n\
+          i SEARCH CHARSET ISO-8859-1 ALL\r\nj SEARCH CHARSET UTF-8 TEXT {4+}\r\nsoup\r\n\
+          k UID SEARCH RETURN (MIN MAX COUNT ALL) ALL\r\nl SEARCH RETURN () SUBJECT nothing\r\n\
+          m SEARCH RETURN (COUNT) 2:*\r\nn SEARCH RETURN (SAVE) ALL\r\no SEARCH RECENT\r\n",
+    )
+    .await;
+    assert!(out.contains("b BAD"), "{out}");
+    assert!(out.contains("* SEARCH 1\r\nf OK"), "{out}");
+    assert!(out.contains("* SEARCH 1 2\r\ng OK"), "{out}");
+    assert!(out.contains("* SEARCH\r\nh OK"), "{out}");
+    assert!(out.contains("i NO [BADCHARSET (UTF-8)]"), "{out}");
+    assert!(out.contains("* SEARCH 2\r\nj OK"), "{out}");
+    assert!(out.contains("* ESEARCH (TAG \"k\") UID MIN 1 MAX 2 COUNT 2 ALL 1:2\r\nk OK"), "{out}");
+    assert!(out.contains("* ESEARCH (TAG \"l\")\r\nl OK"), "{out}");
+    assert!(out.contains("* ESEARCH (TAG \"m\") COUNT 1\r\nm OK"), "{out}");
+    assert!(out.contains("n BAD") && out.contains("* SEARCH\r\no OK"), "{out}");
+}
+
+#[tokio::test]
+async fn fetch_sections_partials_and_structure() {
+    let out = transcript(
+        b"a LOGIN alice secret\r\nb EXAMINE INBOX\r\nc FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT]<3.4>)\r\n\
+          d FETCH 1 (BODYSTRUCTURE BODY RFC822.HEADER)\r\ne FETCH 1 (BODY.PEEK[1] BODY.PEEK[2] BODY.PEEK[]<100.5>)\r\n\
+          f SELECT INBOX\r\ng FETCH 1 (BODY[1.MIME])\r\nh FETCH 1 FULL\r\n",
+    )
+    .await;
+    assert!(out.contains("BODY[HEADER.FIELDS (Subject)] {18}\r\nSubject: hello\r\n\r\n"), "{out}");
+    assert!(out.contains("BODY[TEXT]<3> {4}\r\nther)"), "{out}");
+    assert!(
+        out.contains(
+            "BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(" BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) RFC822.HEADER {43}"),
+        "{out}"
+    );
+    assert!(out.contains("BODY[1] {10}\r\nHi there\r\n BODY[2] NIL BODY[]<100> {0}\r\n)"), "{out}");
+    assert!(
+        !out.contains("\\Seen") || out.find("\\Seen") > out.find("g FETCH"),
+        "EXAMINE and PEEK leave \\Seen: {out}"
+    );
+    assert!(out.contains("* 1 FETCH (FLAGS (\\Seen) BODY[1.MIME]"), "{out}");
+    assert!(out.contains("h OK") && out.contains("ENVELOPE (") && out.contains(" BODY (\"TEXT\""), "{out}");
+}
+
+#[tokio::test]
+async fn create_delete_rename_and_subscriptions_reach_the_backend() {
+    let out = transcript(
+        b"a LOGIN alice secret\r\nb CREATE Projects/\r\nc CREATE Projects\r\nd CREATE inbox\r\n\
+          e RENAME Projects Archive\r\nf SELECT Archive\r\ng DELETE Archive\r\nh SELECT Archive\r\n\
+          i CREATE \"Other Users/bob/x\"\r\nj DELETE INBOX\r\nk CREATE \"&AGE-\"\r\nl SUBSCRIBE Sent\r\n\
+          m UNSUBSCRIBE Sent\r\nn LSUB \"\" \"*\"\r\no LIST (SUBSCRIBED) \"\" \"*\"\r\np LIST (REMOTE) \"\" \"*\"\r\n",
+    )
+    .await;
+    assert!(out.contains("b OK CREATE completed") && out.contains("c NO [ALREADYEXISTS]"), "{out}");
+    assert!(out.contains("d NO [ALREADYEXISTS]") && out.contains("e OK RENAME completed"), "{out}");
+    assert!(out.contains("f OK [READ-WRITE]") && out.contains("g OK DELETE completed"), "{out}");
+    assert!(out.contains("h NO [NONEXISTENT]") && out.contains("i NO [NOPERM]"), "{out}");
+    assert!(out.contains("j NO [CANNOT]") && out.contains("k BAD"), "{out}");
+    assert!(out.contains("l OK SUBSCRIBE") && out.contains("m OK UNSUBSCRIBE"), "{out}");
+    assert!(out.contains("* LSUB () \"/\" \"INBOX\"") && out.contains("n OK LSUB completed"), "{out}");
+    assert!(out.contains("* LIST (\\Subscribed) \"/\" \"INBOX\"") && out.contains("o OK LIST"), "{out}");
+    assert!(out.contains("p BAD"), "{out}");
+}

@@ -45,10 +45,12 @@
 //! Invariant: like every backend, this one decides nothing — it stores exactly
 //! the changes it is given.
 
+mod changelog;
 mod codec;
 mod directory;
 mod error;
 mod folder_state;
+mod import;
 mod mail_folder;
 mod mail_read;
 mod mail_write;
@@ -61,7 +63,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use deputy_store::{
-    AuditQuery, Change, Delivery, FlagOp, FlagOutcome, FolderStatus, MailStore, Snapshot, Store, StoreError, Stored,
+    AuditQuery, Change, Delivery, FlagOp, FlagOutcome, FolderStatus, MailExport, MailStore, Snapshot, Store,
+    StoreError, Stored,
 };
 use deputy_types::{AuditRecord, BlobId, FolderCounts, FolderEntry, FolderId, QueuedMessage, RecipientId, Uid};
 use error::{Error, db, pool, retrying};
@@ -248,6 +251,21 @@ macro_rules! single {
     };
 }
 
+impl PgStore {
+    /// Writes a whole store into this empty one in one transaction: the
+    /// directory as `directory` (its `Put*` changes) with the `audit` records,
+    /// then `mail` with every id, UID, UIDVALIDITY and mod-sequence kept.
+    /// Refuses, changing nothing, when any table already holds a row.
+    pub async fn import_all(
+        &self,
+        directory: Vec<Change>,
+        audit: Vec<AuditRecord>,
+        mail: MailExport,
+    ) -> Result<(), StoreError> {
+        transaction!(self, "importing a store", |tx| import::import(&tx, &directory, &audit, &mail))
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
@@ -270,11 +288,27 @@ impl Store for PgStore {
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
-        transaction!(self, "committing a directory batch", |tx| directory::apply_batch(&tx, &changes, &audit))
+        transaction!(self, "committing a directory batch", |tx| changelog::commit(&tx, None, &changes, &audit))
     }
 
     async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         single!(self, "searching the audit log", |c| directory::search_audit(c, query))
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        single!(self, "reading the change log", |c| changelog::head(c))
+    }
+
+    async fn changes_since(&self, position: u64) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
+        single!(self, "reading the change log", |c| changelog::since(c, position))
+    }
+
+    async fn commit_after(&self, base: u64, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
+        transaction!(self, "committing a directory batch", |tx| changelog::commit(&tx, Some(base), &changes, &audit))
     }
 }
 
@@ -394,6 +428,30 @@ impl MailStore for PgStore {
             return Ok(Vec::new());
         }
         transaction!(self, "moving entries", |tx| mail_folder::copy(&tx, from, uids, to, Creator::Keep, true, now()))
+    }
+
+    /// Reads everything from one repeatable-read snapshot, so the parts agree
+    /// while other nodes commit.
+    async fn export(&self) -> Result<MailExport, StoreError> {
+        retrying(|| async {
+            let doing = "exporting mail";
+            let mut client = self.client(doing).await?;
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db(doing))?;
+            let export = import::export(&tx).await?;
+            tx.commit().await.map_err(db(doing))?;
+            Ok(export)
+        })
+        .await
+    }
+
+    async fn import(&self, export: MailExport) -> Result<(), StoreError> {
+        self.import_all(Vec::new(), Vec::new(), export).await
     }
 }
 

@@ -12,7 +12,7 @@ use deputy_store::StoreError;
 use tokio_postgres::Client;
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -173,6 +173,16 @@ CREATE TABLE queue (
 CREATE INDEX queue_next ON queue (next_ms, next_ns);
 CREATE INDEX queue_order ON queue (queued_ms, queued_ns, id);
 CREATE INDEX queue_blob ON queue (blob);
+";
+
+/// The change log (`Store::changes_since`): every committed directory batch,
+/// in commit order. Commits serialize on an advisory lock, so `seq` order is
+/// commit order and a reader never sees a later batch before an earlier one.
+const V3: &str = "
+CREATE TABLE change_log (
+    seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    batch  jsonb NOT NULL
+);
 ";
 
 /// Creates `schema` when given (and makes it this session's search path),

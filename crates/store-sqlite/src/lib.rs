@@ -24,6 +24,7 @@
 
 mod codec;
 mod error;
+mod export;
 mod mail_folder;
 mod mail_read;
 mod mail_write;
@@ -38,7 +39,7 @@ pub use migrations::SCHEMA_VERSION;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deputy_store::conformance::mail::{FlagOp, FlagOutcome, FolderStatus};
-use deputy_store::{AuditQuery, Change, Delivery, MailStore, Snapshot, Store, StoreError, Stored};
+use deputy_store::{AuditQuery, Change, Delivery, MailExport, MailStore, Snapshot, Store, StoreError, Stored};
 use deputy_types::{AuditRecord, BlobId, FolderCounts, FolderEntry, FolderId, QueuedMessage, RecipientId, Uid};
 use error::sql;
 use mail_folder::Creator;
@@ -330,5 +331,11 @@ impl MailStore for SqliteStore {
         }
         let uids = uids.to_vec();
         self.write(|reply| Job::Copy { from, uids, to, creator: Creator::Keep, remove: true, reply }).await
+    }
+
+    /// Reads everything in one read transaction (see `export`); importing
+    /// into the embedded store is left unsupported: the move goes the other way.
+    async fn export(&self) -> Result<MailExport, StoreError> {
+        self.read(export::export).await
     }
 }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 const ENTRY_COLUMNS: &str =
     "SELECT uid, blob, flags, size, internal_ms, internal_ns, creator, message_id, modseq FROM folder_entries";
 
-fn entry_row(folder: FolderId) -> impl FnMut(&Columns<'_, '_>) -> Result<FolderEntry, StoreError> {
+pub(crate) fn entry_row(folder: FolderId) -> impl FnMut(&Columns<'_, '_>) -> Result<FolderEntry, StoreError> {
     move |c| {
         let flags = c.bits::<u16>(2)?;
         Ok(FolderEntry {

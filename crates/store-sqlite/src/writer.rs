@@ -307,6 +307,7 @@ fn copy(e: &StoreError) -> StoreError {
         StoreError::SchemaTooNew { found, supported } => {
             StoreError::SchemaTooNew { found: *found, supported: *supported }
         }
+        StoreError::Conflict => StoreError::Conflict,
         StoreError::Backend(m) => StoreError::Backend(m.clone()),
     }
 }

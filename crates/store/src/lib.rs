@@ -18,7 +18,10 @@ mod mail;
 mod snapshot;
 
 pub use change::Change;
-pub use mail::{Delivery, FlagOp, FlagOutcome, FolderStatus, MailStore, NewEntry, NewOutbound, Stored};
+pub use mail::{
+    Delivery, ExportedBody, ExportedFolder, FlagOp, FlagOutcome, FolderState, FolderStatus, MailExport, MailStore,
+    NewEntry, NewOutbound, Stored,
+};
 pub use snapshot::Snapshot;
 
 use async_trait::async_trait;
@@ -42,6 +45,10 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// Another node committed a directory batch after the read the caller's
+    /// batch was planned on; nothing was written (see [`Store::commit_after`]).
+    #[error("another node changed the directory at the same time")]
+    Conflict,
     /// Any other backend failure.
     #[error("store error: {0}")]
     Backend(String),
@@ -72,4 +79,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit records matching `query`, newest first.
     async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Whether several processes share this store (a cluster). Such a store
+    /// keeps a change log: every committed batch, in commit order, so each
+    /// node's core can apply what the others committed. A store only one
+    /// process uses keeps none.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// The position of the newest batch in the change log; 0 when it is
+    /// empty or not kept. Read it *before* [`Store::load`]: replaying a batch
+    /// the snapshot already holds is harmless, since every [`Change`] is
+    /// idempotent.
+    async fn head(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    /// The batches committed after `position`, oldest first, each with its position.
+    async fn changes_since(&self, position: u64) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
+        let _ = position;
+        Ok(Vec::new())
+    }
+
+    /// [`Store::commit`], but only if the change log's head is still `base`,
+    /// i.e. no node committed since the read the batch was planned on;
+    /// otherwise [`StoreError::Conflict`] and nothing is written. A store
+    /// without a change log has one writer and simply commits.
+    async fn commit_after(&self, base: u64, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
+        let _ = base;
+        self.commit(changes, audit).await
+    }
 }

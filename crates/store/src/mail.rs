@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use deputy_types::{
     BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueId, QueuedMessage, RecipientId, Uid,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
@@ -115,6 +116,57 @@ pub struct FlagOutcome {
     /// Entries left alone because their mod-sequence is above `unchanged_since`
     /// (RFC 7162 `MODIFIED`), ascending.
     pub failed_modified: Vec<Uid>,
+}
+
+/// A folder's stored UID state, exactly as kept (unlike [`FolderStatus`],
+/// whose UIDNEXT stops at 4294967295).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderState {
+    /// The folder's UIDVALIDITY.
+    pub uidvalidity: u32,
+    /// The UID the next entry would get; 4294967296 once every UID is used.
+    pub uidnext: u64,
+    /// The highest mod-sequence ever assigned in the folder.
+    pub highest_modseq: u64,
+}
+
+/// One folder of a [`MailExport`]: its state and its entries in UID order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFolder {
+    /// The folder.
+    pub folder: FolderId,
+    /// Its UID state.
+    pub state: FolderState,
+    /// Its entries, ascending by UID, each with its UID, flags,
+    /// INTERNALDATE, creator, Message-ID and mod-sequence.
+    pub entries: Vec<FolderEntry>,
+}
+
+/// One stored body of a [`MailExport`], with the id entries and queue entries refer to it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedBody {
+    /// Its id.
+    pub id: BlobId,
+    /// The raw RFC 5322 bytes.
+    pub raw: Vec<u8>,
+}
+
+/// Everything a message store holds, ids, UIDs and mod-sequences included,
+/// for moving it to another backend ([`MailStore::export`], [`MailStore::import`]):
+/// IMAP clients see the same UIDVALIDITY and UIDs after the move.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MailExport {
+    /// Every folder with a state, ascending by folder id.
+    pub folders: Vec<ExportedFolder>,
+    /// Every body, once however many entries show it, ascending by id.
+    pub bodies: Vec<ExportedBody>,
+    /// The outbound queue, ascending by id, with attempts and recipient statuses.
+    pub queue: Vec<QueuedMessage>,
+    /// The lowest body id the source would hand out next: the target never
+    /// hands out one at or below an id the source used.
+    pub next_body_id: u64,
+    /// The same for queue ids.
+    pub next_queue_id: u64,
 }
 
 /// What a backend without folder operations answers (the in-memory test stores).
@@ -231,6 +283,20 @@ pub trait MailStore: Send + Sync + 'static {
     /// `MOVE`): the entries are in exactly one of the folders at any time.
     async fn move_entries(&self, from: FolderId, uids: &[Uid], to: FolderId) -> Result<Vec<(Uid, Uid)>, StoreError> {
         let _ = (from, uids, to);
+        unsupported()
+    }
+
+    /// Everything the store holds, read in one consistent snapshot (for
+    /// `deputy migrate` and its verification).
+    async fn export(&self) -> Result<MailExport, StoreError> {
+        unsupported()
+    }
+
+    /// Writes `export` into this store keeping every id, UID, UIDVALIDITY and
+    /// mod-sequence, all or nothing. Refuses a store that already holds
+    /// anything (mail or directory), changing nothing.
+    async fn import(&self, export: MailExport) -> Result<(), StoreError> {
+        let _ = export;
         unsupported()
     }
 }

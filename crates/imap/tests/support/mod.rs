@@ -227,6 +227,34 @@ impl Backend for Memory {
         Err(No::new(Code::Cannot, "read-only test backend"))
     }
 
+    async fn create(&self, user: &String, mailbox: &str) -> Result<(), No> {
+        let mut folders = self.folders.lock().unwrap();
+        let key = Self::key(user, mailbox);
+        if key.0 != *user {
+            return Err(No::new(Code::NoPerm, "not yours"));
+        }
+        if folders.contains_key(&key) {
+            return Err(No::new(Code::AlreadyExists, "exists"));
+        }
+        folders.insert(key, Folder { next: 1, ..Folder::default() });
+        Ok(())
+    }
+
+    async fn delete(&self, user: &String, mailbox: &str) -> Result<(), No> {
+        let key = Self::key(user, mailbox);
+        if key.1 == "INBOX" {
+            return Err(No::new(Code::Cannot, "INBOX stays"));
+        }
+        self.folders.lock().unwrap().remove(&key).map(|_| ()).ok_or_else(Self::missing)
+    }
+
+    async fn rename(&self, user: &String, from: &str, to: &str) -> Result<(), No> {
+        let mut folders = self.folders.lock().unwrap();
+        let f = folders.remove(&Self::key(user, from)).ok_or_else(Self::missing)?;
+        folders.insert(Self::key(user, to), f);
+        Ok(())
+    }
+
     async fn listrights(&self, _user: &String, _mailbox: &str, _identifier: &str) -> Result<ListRights, No> {
         Ok(ListRights { required: String::new(), optional: vec!["lrswipkxtecda".into()] })
     }

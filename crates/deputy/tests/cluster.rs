@@ -1,0 +1,120 @@
+//! Two `deputy serve` nodes on one PostgreSQL (issue 7): a grant made through
+//! one node applies on the other's very next request, on every door. Runs when
+//! `DEPUTY_TEST_POSTGRES` holds a connection URL (CI sets it), each run in a
+//! schema of its own that is dropped at the end.
+
+#![allow(clippy::expect_used, reason = "test scaffolding: a failed expectation is a failed test")]
+
+mod support;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::{SmtpTransport, Transport};
+use serde_json::json;
+use support::graph::{SHARED, call, mail, user_token};
+use support::{BIN, PASSWORD, Server, TempDir};
+
+const PW: &str = "Str0ng!Passw0rd";
+
+/// Drops the test's schema even when the test fails.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args([&self.url, "-q", "-c", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name)])
+            .output();
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
+
+fn submit(server: &Server, from: &str, to: &str, subject: &str) -> Result<(), String> {
+    let transport = SmtpTransport::builder_dangerous(server.submission.ip().to_string())
+        .port(server.submission.port())
+        .credentials(Credentials::new("rob@contoso.test".into(), PW.into()))
+        .authentication(vec![Mechanism::Plain])
+        .build();
+    let envelope = Envelope::new(
+        Some("rob@contoso.test".parse().map_err(|e| format!("{e}"))?),
+        vec![to.parse().map_err(|e| format!("{e}"))?],
+    )
+    .map_err(|e| e.to_string())?;
+    let raw = format!("From: {from}\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\nHello.\r\n");
+    transport.send_raw(&envelope, raw.as_bytes()).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn two_nodes_share_grants_mail_and_the_queue() {
+    let Ok(url) = std::env::var("DEPUTY_TEST_POSTGRES") else {
+        eprintln!("DEPUTY_TEST_POSTGRES is not set: the cluster test did not run");
+        return;
+    };
+    let name = format!("deputy_cluster_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros());
+    let schema = Schema { url: url.clone(), name: name.clone() };
+    let store = format!("{url}?schema={}", schema.name);
+    let (a_dir, b_dir) = (TempDir::new("cluster-a"), TempDir::new("cluster-b"));
+    let init = std::process::Command::new(BIN)
+        .args(["init", "--data"])
+        .arg(&a_dir.0)
+        .args(["--domain", "contoso.test", "--admin-password", PASSWORD, "--store", &store])
+        .output()
+        .expect("deputy init");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    // Every node signs and checks with the same keys.
+    for keys in ["tls", "dkim", "tokens"] {
+        copy_dir(&a_dir.0.join(keys), &b_dir.0.join(keys));
+    }
+    let a = Server::start_with(&a_dir.0, &["--store", &store]);
+    let b = Server::start_with(&b_dir.0, &["--store", &store]);
+
+    let mut script = String::new();
+    for (name, alias) in [("Mary Smith", "mary"), ("Rob Jones", "rob"), ("Megan Bowen", "megan")] {
+        script.push_str(&format!(
+            "New-Mailbox -Name '{name}' -Alias {alias} -Password (ConvertTo-SecureString '{PW}' -AsPlainText -Force)\n"
+        ));
+    }
+    a.shell(&script).expect_ok();
+
+    // Granted through A's shell, used at once through B's SMTP submission.
+    a.shell("Set-Mailbox mary -GrantSendOnBehalfTo rob").expect_ok();
+    submit(&b, "Mary Smith <mary@contoso.test>", "megan@contoso.test", "through B").expect("B sees A's grant");
+    assert_eq!(a.items("megan", "Inbox"), 1, "A sees the mail B stored");
+
+    // Removed through B's shell: Rob's next Graph send on A is refused.
+    let rob = user_token(&a, "rob@contoso.test", PW, SHARED);
+    let body = json!({"message": mail("through A", "megan@contoso.test", Some("mary@contoso.test"))});
+    assert_eq!(call(&a, "POST", "me/sendMail", &rob, Some(&body)).0, 202);
+    b.shell("Set-Mailbox mary -GrantSendOnBehalfTo @{Remove='rob'}").expect_ok();
+    let (status, answer) = call(&a, "POST", "me/sendMail", &rob, Some(&body));
+    assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("ErrorSendAsDenied")), "{answer}");
+    let smtp = submit(&b, "Mary Smith <mary@contoso.test>", "megan@contoso.test", "refused");
+    assert!(smtp.expect_err("refused on B too").contains("5.7.60"));
+    // A token issued by one node works on the other.
+    let (status, _) = call(&b, "GET", "me/mailFolders/inbox/messages", &rob, None);
+    assert_eq!(status, 200);
+
+    // A message delivered through A is read over IMAP on B.
+    let megan = user_token(&a, "megan@contoso.test", PW, SHARED);
+    let note = json!({"message": mail("for Mary via A", "mary@contoso.test", None)});
+    assert_eq!(call(&a, "POST", "me/sendMail", &megan, Some(&note)).0, 202);
+    let script = format!(
+        "import imaplib\nM = imaplib.IMAP4('{}', {})\nM.login('mary@contoso.test', '{PW}')\nM.select('INBOX')\n\
+         typ, data = M.fetch('1:*', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')\nprint(data)\nM.logout()\n",
+        b.imap.ip(),
+        b.imap.port()
+    );
+    let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("for Mary via A"), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    drop(schema);
+}
