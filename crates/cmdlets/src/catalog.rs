@@ -366,8 +366,12 @@ pub(crate) const ALL: &[Spec] = &[
         name: "Remove-MailboxPermission",
         params: &[
             IDENTITY,
-            p("User", K::String).mandatory(),
-            p("AccessRights", K::Enums(MAILBOX_RIGHTS)).mandatory(),
+            // Mandatory unless -ClearAutoMapping or -ResetDefault (EXO's other
+            // parameter sets); the cmdlet checks which set was used.
+            p("User", K::String),
+            p("AccessRights", K::Enums(MAILBOX_RIGHTS)),
+            p("ClearAutoMapping", K::Switch),
+            p("ResetDefault", K::Switch),
             p("Deny", K::Switch),
             p("InheritanceType", K::Enum(INHERITANCE)),
             p("BypassMasterAccountSid", K::Switch),

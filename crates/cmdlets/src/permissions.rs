@@ -70,7 +70,29 @@ async fn add_mailbox_permission(host: &ExchangeHost, call: &Invocation) -> Res {
 }
 
 async fn remove_mailbox_permission(host: &ExchangeHost, call: &Invocation) -> Res {
+    let (clear, reset) = (call.switch("ClearAutoMapping"), call.switch("ResetDefault"));
+    if clear || reset {
+        // Exchange Online's other parameter sets: one switch, no -User/-AccessRights.
+        if (clear && reset) || call.string("User").is_some() || call.string("AccessRights").is_some() {
+            return Err(CommandError {
+                message: "Parameter set cannot be resolved using the specified named parameters.".into(),
+            });
+        }
+        let identity = required(call, "Identity")?;
+        let target = host.deputy().read(|s| recipient(s, "Identity", identity, Accept::Mailbox))?;
+        let ctx = host.ctx(call);
+        let applied = if clear {
+            host.deputy().clear_automapping(&ctx, target).await
+        } else {
+            host.deputy().reset_default_permissions(&ctx, target).await
+        }
+        .map_err(core_error)?;
+        return Ok(done(applied, Vec::new()));
+    }
     let (target, trustee) = pair(host, call, Accept::Mailbox, "User")?;
+    if call.strings("AccessRights").is_none_or(|r| r.is_empty()) {
+        required(call, "AccessRights")?;
+    }
     let rights = rights(call)?;
     inheritance(call)?;
     let applied = host

@@ -121,6 +121,42 @@ impl Deputy {
         .await
     }
 
+    /// `Remove-MailboxPermission -ClearAutoMapping` (Exchange Online): the
+    /// mailbox is auto-mapped for nobody any more; every Full Access grant stays.
+    pub async fn clear_automapping(&self, ctx: &Ctx, target: RecipientId) -> Result<Applied<()>> {
+        self.mutate(ctx, |s| {
+            let t = get(s, target)?;
+            let mut plan =
+                Plan::new((), t.name.clone(), format!("Clearing auto-mapping on \"{}\" for every user.", t.name));
+            for ace in s.mailbox_aces(target).iter().filter(|a| a.automapping) {
+                plan.changes.push(Change::PutMailboxAce(MailboxAce { automapping: false, ..ace.clone() }));
+            }
+            Ok(plan)
+        })
+        .await
+    }
+
+    /// `Remove-MailboxPermission -ResetDefault` (Exchange Online): only the
+    /// owner keeps access to the mailbox; every other mailbox permission entry
+    /// (allow or deny, users and groups) goes, with its auto-mapping. Send As,
+    /// Send on Behalf and folder permissions are left alone, as Exchange does.
+    pub async fn reset_default_permissions(&self, ctx: &Ctx, target: RecipientId) -> Result<Applied<()>> {
+        self.mutate(ctx, |s| {
+            let t = get(s, target)?;
+            let mut plan = Plan::new(
+                (),
+                t.name.clone(),
+                format!("Resetting the mailbox permissions of \"{}\" to the default.", t.name),
+            );
+            plan.before = serde_json::to_value(s.mailbox_aces(target)).ok();
+            for ace in s.mailbox_aces(target) {
+                plan.changes.push(Change::DeleteMailboxAce { target, trustee: ace.trustee, deny: ace.deny });
+            }
+            Ok(plan)
+        })
+        .await
+    }
+
     /// `Remove-MailboxPermission` (spec §3.1): removes the given rights; an
     /// entry left with none is deleted. `SendAs` removes the Send As entry.
     pub async fn remove_mailbox_permission(

@@ -84,3 +84,54 @@ Add-MailboxPermission -Identity archive -User helpers -AccessRights FullAccess
     assert!(!body.contains("mary@contoso.test"), "{body}");
     assert_eq!(post(&server, "rob@contoso.test", "wrong", "rob@contoso.test").0, 401);
 }
+
+#[test]
+fn clear_automapping_and_reset_default_change_what_autodiscover_offers() {
+    let dir = TempDir::new("autodiscover-reset");
+    assert!(init(&dir.0, "contoso.test").status.success());
+    let server = Server::start(&dir.0);
+    server
+        .shell(
+            r#"
+New-Mailbox -Name "Mary Smith" -Alias mary -Password (ConvertTo-SecureString 'M4ry!Passw0rd' -AsPlainText -Force)
+New-Mailbox -Name "Rob Jones" -Alias rob -Password (ConvertTo-SecureString 'R0b!Passw0rd' -AsPlainText -Force)
+New-Mailbox -Name "Front Desk" -Alias desk -Shared
+Add-MailboxPermission -Identity mary -User rob -AccessRights FullAccess
+Add-MailboxPermission -Identity desk -User rob -AccessRights FullAccess
+Set-Mailbox mary -GrantSendOnBehalfTo rob
+"#,
+        )
+        .expect_ok();
+    let offered = |server: &Server| {
+        let (status, body) = post(server, "rob@contoso.test", "R0b!Passw0rd", "rob@contoso.test");
+        assert_eq!(status, 200, "{body}");
+        let mut mapped: Vec<String> = body
+            .split("<SmtpAddress>")
+            .skip(1)
+            .filter_map(|s| s.split("</SmtpAddress>").next())
+            .map(str::to_owned)
+            .collect();
+        mapped.sort_unstable();
+        mapped
+    };
+    assert_eq!(offered(&server), ["desk@contoso.test", "mary@contoso.test"]);
+
+    // -ClearAutoMapping: Full Access stays, auto-mapping goes.
+    server.shell("Remove-MailboxPermission -Identity desk -ClearAutoMapping").expect_ok();
+    assert_eq!(offered(&server), ["mary@contoso.test"]);
+    let rows = server.json("Get-MailboxPermission -Identity desk -User rob");
+    assert_eq!((rows.len(), &rows[0]["AutoMapping"]), (1, &serde_json::json!(false)), "{rows:?}");
+
+    // -ResetDefault: only the owner keeps access; Send on Behalf is untouched.
+    server.shell("Remove-MailboxPermission -Identity mary -ResetDefault").expect_ok();
+    assert!(offered(&server).is_empty());
+    assert!(server.json("Get-MailboxPermission -Identity mary -User rob").is_empty());
+    let mary = server.json("Get-Mailbox mary");
+    assert!(mary[0]["GrantSendOnBehalfTo"].to_string().contains("Rob"), "{mary:?}");
+
+    // The switches are parameter sets of their own.
+    let e = server.shell("Remove-MailboxPermission -Identity mary -User rob -ClearAutoMapping").expect_err();
+    assert!(e.contains("Parameter set cannot be resolved"), "{e}");
+    let e = server.shell("Remove-MailboxPermission -Identity mary -User rob").expect_err();
+    assert!(e.contains("AccessRights"), "{e}");
+}
