@@ -167,6 +167,12 @@ impl Deputy {
         })
     }
 
+    /// Key material shared by the nodes of a cluster ([`Store::shared_key`]):
+    /// `value` unless another node stored one first.
+    pub async fn shared_key(&self, name: &str, value: Vec<u8>) -> Result<Vec<u8>> {
+        Ok(self.store.shared_key(name, value).await?)
+    }
+
     /// Applies what other nodes of a cluster committed since this node last
     /// looked (the store's change log), so the next decision sees it. Doors
     /// call this at the start of every request; with a store only this

@@ -96,3 +96,36 @@ pub fn token_key(data: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
     let pair = rcgen::KeyPair::try_from(der.as_slice()).with_context(|| format!("loading {}", path.display()))?;
     Ok((der, pair.public_key_raw().to_vec()))
 }
+
+/// The key files every node of a cluster must hold alike: the certificate
+/// and its key, the DKIM key, and the token signing key.
+const SHARED: [&str; 4] = ["tls/cert.pem", "tls/key.pem", "dkim/rsa.pem", "tokens/es256.pk8"];
+
+/// With a store several nodes share, makes this node's key files the
+/// cluster's: the first node to start offers its files as one bundle (so a
+/// certificate never pairs with another node's key), and every node writes
+/// the bundle the store kept into its data directory. A store only this
+/// process uses keeps the local files.
+pub async fn share(data: &Path, deputy: &deputy_core::Deputy) -> Result<()> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let mut ours = std::collections::BTreeMap::new();
+    for name in SHARED {
+        let path = data.join(name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        ours.insert(name.to_owned(), STANDARD.encode(bytes));
+    }
+    let offered = serde_json::to_vec(&ours)?;
+    let kept = deputy.shared_key("data-directory-keys/v1", offered.clone()).await.context("sharing the key files")?;
+    if kept == offered {
+        return Ok(());
+    }
+    let theirs: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&kept).context("reading the cluster's key files")?;
+    for name in SHARED {
+        let encoded = theirs.get(name).with_context(|| format!("the cluster's key files lack {name}"))?;
+        let bytes = STANDARD.decode(encoded).with_context(|| format!("decoding the cluster's {name}"))?;
+        write_private(&data.join(name), &bytes)?;
+    }
+    Ok(())
+}

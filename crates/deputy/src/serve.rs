@@ -115,6 +115,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     let hostname = args.hostname.clone().unwrap_or_else(|| deputy.read(|s| s.organization().primary_domain.clone()));
     crate::keys::ensure(&args.data, &hostname)?;
+    crate::keys::share(&args.data, &deputy).await?;
     let dkim = crate::keys::dkim_key(&args.data)?;
     // The record's value is the same for every domain; the cmdlet names each domain's record.
     let (_, record) = dkim.dns_record(&hostname);

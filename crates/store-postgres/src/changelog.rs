@@ -65,3 +65,18 @@ pub(crate) async fn commit<C: GenericClient>(
     exec(tx, "signalling the other nodes", &format!("NOTIFY {CHANNEL}"), &[]).await?;
     Ok(())
 }
+
+/// Stores `value` under `name` unless a value is there; returns the stored one.
+pub(crate) async fn shared_key<C: GenericClient>(c: &C, name: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
+    let doing = "sharing key material";
+    exec(
+        c,
+        doing,
+        "INSERT INTO shared_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        &[&name, &value],
+    )
+    .await?;
+    let r = row(c, doing, "SELECT value FROM shared_keys WHERE name = $1", &[&name]).await?;
+    r.and_then(|r| r.try_get::<_, Vec<u8>>(0).ok())
+        .ok_or_else(|| Error::Store(StoreError::Backend(format!("{doing}: {name} vanished"))))
+}

@@ -307,6 +307,10 @@ impl Store for PgStore {
         single!(self, "reading the change log", |c| changelog::since(c, position))
     }
 
+    async fn shared_key(&self, name: &str, value: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        single!(self, "sharing key material", |c| changelog::shared_key(c, name, &value))
+    }
+
     async fn commit_after(&self, base: u64, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
         transaction!(self, "committing a directory batch", |tx| changelog::commit(&tx, Some(base), &changes, &audit))
     }

@@ -12,7 +12,7 @@ use deputy_store::StoreError;
 use tokio_postgres::Client;
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -182,6 +182,14 @@ const V3: &str = "
 CREATE TABLE change_log (
     seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     batch  jsonb NOT NULL
+);
+";
+
+/// Key material the nodes share (`Store::shared_key`): the first writer wins.
+const V4: &str = "
+CREATE TABLE shared_keys (
+    name   text PRIMARY KEY,
+    value  bytea NOT NULL
 );
 ";
 

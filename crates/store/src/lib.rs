@@ -102,6 +102,17 @@ pub trait Store: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// Key material every node of a cluster must share (the TLS certificate,
+    /// the DKIM key, the token signing key), by name: stores `value` under
+    /// `name` unless a value is already there, and returns the stored one. So
+    /// the first node to start makes the keys and the others adopt them. A
+    /// store only one process uses keeps keys in its data directory and
+    /// returns `value` unchanged.
+    async fn shared_key(&self, name: &str, value: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let _ = name;
+        Ok(value)
+    }
+
     /// [`Store::commit`], but only if the change log's head is still `base`,
     /// i.e. no node committed since the read the batch was planned on;
     /// otherwise [`StoreError::Conflict`] and nothing is written. A store
