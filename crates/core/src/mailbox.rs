@@ -224,13 +224,26 @@ impl Deputy {
         uids: &[Uid],
         op: FlagOp,
     ) -> Result<FlagOutcome, MailboxError> {
+        self.set_item_flags_unchanged_since(principal, folder, uids, op, None).await
+    }
+
+    /// Like [`Self::set_item_flags`], leaving alone entries whose mod-sequence
+    /// is above `unchanged_since` (RFC 7162 `UNCHANGEDSINCE`; the store reports them).
+    pub async fn set_item_flags_unchanged_since(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        uids: &[Uid],
+        op: FlagOp,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagOutcome, MailboxError> {
         let entries = self.checked_entries(principal, folder, uids, |_| FolderOp::Read).await?;
         let beyond_seen = entries.iter().any(|e| !((op.apply(e.flags) ^ e.flags) - MessageFlags::SEEN).is_empty());
         if beyond_seen {
             self.read(|s| entries.iter().try_for_each(|e| check(s, principal, folder, edit_op(e.creator))))?;
         }
         let uids: Vec<Uid> = entries.iter().map(|e| e.uid).collect();
-        Ok(self.mail.set_flags(folder, &uids, op, None).await?)
+        Ok(self.mail.set_flags(folder, &uids, op, unchanged_since).await?)
     }
 
     /// Removes the entries `uids` names that carry `\Deleted`; each needs

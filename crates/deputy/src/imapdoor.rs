@@ -14,7 +14,7 @@ use deputy_access::FolderOp;
 use deputy_core::{CoreError, Ctx, Deputy, FolderChangeError, FolderPermissionEdit, MailboxError, VisibleFolder};
 use deputy_imap::{
     AppendUid, Backend, Code, CopyUids, FetchItems, ListRights, MailboxInfo, MessageData, Namespace, Namespaces, No,
-    Selected, StoreMode,
+    Selected, StoreMode, StoreOutcome,
 };
 use deputy_store::FlagOp;
 use deputy_types::{FolderId, FolderRights, FolderUser, MessageFlags, RecipientId, WellKnownFolder};
@@ -359,6 +359,7 @@ impl Backend for ImapDoor {
             uids: entries.iter().map(|e| e.uid).collect(),
             unseen: u32::try_from(entries.iter().filter(|e| !e.flags.contains(MessageFlags::SEEN)).count())
                 .unwrap_or(u32::MAX),
+            first_unseen: entries.iter().find(|e| !e.flags.contains(MessageFlags::SEEN)).map(|e| e.uid),
             flags: system.clone(),
             permanent_flags: system,
             highest_modseq: Some(status.highest_modseq),
@@ -382,9 +383,10 @@ impl Backend for ImapDoor {
             if !unseen.is_empty() {
                 let out =
                     self.deputy.set_item_flags(user.principal, r.folder, &unseen, FlagOp::Add(MessageFlags::SEEN));
-                for (uid, flags, _) in out.await.map_err(map_err)?.changed {
+                for (uid, flags, modseq) in out.await.map_err(map_err)?.changed {
                     if let Some(e) = entries.iter_mut().find(|e| e.uid == uid) {
                         e.flags = flags;
+                        e.modseq = modseq;
                     }
                 }
             }
@@ -402,6 +404,7 @@ impl Backend for ImapDoor {
                 internal_date: e.internal_date.timestamp(),
                 size: u64::from(e.size),
                 raw,
+                modseq: Some(e.modseq),
             });
         }
         Ok(out)
@@ -414,7 +417,8 @@ impl Backend for ImapDoor {
         uids: &[u32],
         mode: StoreMode,
         flags: &[String],
-    ) -> Result<Vec<(u32, Vec<String>)>, No> {
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreOutcome, No> {
         let r = self.resolve(user, mailbox)?;
         let f = parse_flags(flags);
         let op = match mode {
@@ -422,8 +426,15 @@ impl Backend for ImapDoor {
             StoreMode::Add => FlagOp::Add(f),
             StoreMode::Remove => FlagOp::Remove(f),
         };
-        let outcome = self.deputy.set_item_flags(user.principal, r.folder, uids, op).await.map_err(map_err)?;
-        Ok(outcome.changed.into_iter().map(|(uid, flags, _)| (uid, flag_names(flags))).collect())
+        let outcome = self
+            .deputy
+            .set_item_flags_unchanged_since(user.principal, r.folder, uids, op, unchanged_since)
+            .await
+            .map_err(map_err)?;
+        Ok(StoreOutcome {
+            changed: outcome.changed.into_iter().map(|(uid, flags, m)| (uid, flag_names(flags), Some(m))).collect(),
+            modified: outcome.failed_modified,
+        })
     }
 
     async fn expunge(&self, user: &ImapUser, mailbox: &str, uids: Option<&[u32]>) -> Result<Vec<u32>, No> {

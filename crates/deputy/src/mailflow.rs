@@ -9,7 +9,7 @@ use chrono::Utc;
 use deputy_core::Deputy;
 use deputy_core::mail::{Inbound, MailError, Route, Submission};
 use deputy_mailauth::MailResolver;
-use deputy_smtp::{Envelope, Handler, Mode, Reply, SessionInfo};
+use deputy_smtp::{Envelope, Handler, Mode, Reply, SessionInfo, SignIn};
 use deputy_types::RecipientId;
 use tokio::sync::Notify;
 
@@ -72,11 +72,14 @@ fn temporary(e: &MailError) -> Reply {
 impl Handler for SmtpDoor {
     type Principal = RecipientId;
 
-    async fn authenticate(&self, user: &str, password: &str) -> Option<RecipientId> {
-        // A directory the cluster cannot refresh refuses the sign-in rather
-        // than deciding on an old state.
-        self.deputy.catch_up().await.ok()?;
-        self.deputy.authenticate(user, password).await
+    async fn authenticate(&self, user: &str, password: &str) -> SignIn<RecipientId> {
+        // A directory the cluster cannot refresh does not decide on an old
+        // state: the client is told to try later (`454`), not that its
+        // password is wrong.
+        if self.deputy.catch_up().await.is_err() {
+            return SignIn::TryLater;
+        }
+        self.deputy.authenticate(user, password).await.into()
     }
 
     async fn mail_from(&self, session: &SessionInfo<RecipientId>, from: &str) -> Result<(), Reply> {

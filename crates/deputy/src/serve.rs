@@ -188,6 +188,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let app = deputy_admin::router(AdminState::new(deputy.clone()))
         .merge(deputy_autodiscover::router(deputy.clone()))
         .merge(deputy_graph::router(graph))
+        .merge(deputy_web::router(deputy.clone()))
         .layer(axum::middleware::from_fn_with_state(deputy.clone(), caught_up));
     let http_stopped = stopped();
     tasks.spawn(async move {

@@ -113,3 +113,61 @@ fn two_nodes_share_grants_mail_and_the_queue() {
     assert!(out.status.success() && text.contains("for Mary via A"), "{text} {}", String::from_utf8_lossy(&out.stderr));
     drop(schema);
 }
+
+/// Reads one IMAP line from `input`.
+fn imap_line(input: &mut std::io::BufReader<std::net::TcpStream>) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    input.read_line(&mut line).expect("an IMAP line in time");
+    line
+}
+
+/// Sends `command` tagged `tag` and reads up to its tagged `OK`.
+fn imap(out: &mut std::net::TcpStream, input: &mut std::io::BufReader<std::net::TcpStream>, tag: &str, command: &str) {
+    use std::io::Write;
+    out.write_all(format!("{tag} {command}\r\n").as_bytes()).expect("send an IMAP command");
+    loop {
+        let line = imap_line(input);
+        if line.starts_with(&format!("{tag} ")) {
+            assert!(line.starts_with(&format!("{tag} OK")), "{command}: {line}");
+            return;
+        }
+    }
+}
+
+#[test]
+fn idle_on_one_node_sees_mail_delivered_through_the_other() {
+    use std::io::Write;
+    let Some(cluster) = support::cluster::Cluster::start("idle", &[]) else {
+        eprintln!("DEPUTY_TEST_POSTGRES is not set: the cluster IDLE test did not run");
+        return;
+    };
+    let stream = std::net::TcpStream::connect(cluster.b.imap).expect("connect to B's IMAP");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("read timeout");
+    let mut out = stream.try_clone().expect("clone the stream");
+    let mut input = std::io::BufReader::new(stream);
+    assert!(imap_line(&mut input).starts_with("* OK"));
+    imap(&mut out, &mut input, "a", &format!("LOGIN megan@contoso.test \"{PW}\""));
+    imap(&mut out, &mut input, "b", "SELECT INBOX");
+    out.write_all(b"c IDLE\r\n").expect("IDLE");
+    assert!(imap_line(&mut input).starts_with('+'), "IDLE was not accepted");
+
+    // Delivered from outside through A's inbound SMTP port.
+    let mx = SmtpTransport::builder_dangerous(cluster.a.smtp.ip().to_string()).port(cluster.a.smtp.port()).build();
+    let envelope = Envelope::new(
+        Some("someone@elsewhere.test".parse().expect("address")),
+        vec!["megan@contoso.test".parse().expect("address")],
+    )
+    .expect("envelope");
+    let started = std::time::Instant::now();
+    mx.send_raw(
+        &envelope,
+        b"From: <someone@elsewhere.test>\r\nTo: <megan@contoso.test>\r\nSubject: via A\r\n\r\nHi.\r\n",
+    )
+    .expect("A accepts the message");
+    let line = imap_line(&mut input);
+    assert_eq!(line.trim_end(), "* 1 EXISTS", "B's IDLE after {:?}", started.elapsed());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "B's IDLE took {:?}", started.elapsed());
+    out.write_all(b"DONE\r\n").expect("DONE");
+    assert!(imap_line(&mut input).starts_with("c OK"));
+}

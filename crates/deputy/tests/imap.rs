@@ -473,3 +473,40 @@ print('DELETE', M.delete('"Other Users/mary/INBOX/Old Projects"'))
     assert!(out.contains("CREATE ('OK'") && out.contains("RENAME ('OK'") && out.contains("DELETE ('OK'"), "{out}");
     server.shell(r"Get-MailboxFolderPermission -Identity 'mary:\Inbox\Shared'").expect_ok();
 }
+
+#[test]
+fn condstore_mod_sequences_reach_imaplib() {
+    // RFC 7162 §3.1 on Mary's Inbox: two messages delivered, UIDs 1 and 2.
+    let (_dir, server) = org("imap-condstore");
+    deliver_to_mary(&server);
+    let out = imap_as(
+        &server,
+        "mary@contoso.test",
+        "M4ry!Passw0rd",
+        r#"
+print('CAPS', 'CONDSTORE' in M.capabilities)
+print('STATUS', M.status('INBOX', '(MESSAGES HIGHESTMODSEQ)'))
+print('ENABLE', M.enable('CONDSTORE'), M.response('ENABLED'))
+print('SELECT', M.select('INBOX (CONDSTORE)'), M.response('HIGHESTMODSEQ'))
+print('MODSEQ', M.fetch('1:*', '(MODSEQ)'))
+print('STORE', M.store('1', '+FLAGS', '(\\Seen)'))
+print('CHANGED', M.fetch('1:*', '(FLAGS) (CHANGEDSINCE 3)'))
+print('COND', M._simple_command('STORE', '1:2', '(UNCHANGEDSINCE 3)', '+FLAGS', '(\\Flagged)'), M.response('FETCH'))
+print('SEARCH', M.search(None, 'MODSEQ', '5'))
+print('AFTER', M.status('INBOX', '(HIGHESTMODSEQ)'))
+"#,
+    );
+    assert!(out.contains("CAPS True"), "{out}");
+    assert!(out.contains(r#"STATUS ('OK', [b'"INBOX" (MESSAGES 2 HIGHESTMODSEQ 3)'])"#), "{out}");
+    assert!(out.contains("SELECT ('OK', [b'2']) ('HIGHESTMODSEQ', [b'3'])"), "{out}");
+    assert!(out.contains("ENABLE ('OK', [b'ENABLE completed']) ('ENABLED', [b'CONDSTORE'])"), "{out}");
+    assert!(out.contains("MODSEQ ('OK', [b'1 (MODSEQ (2))', b'2 (MODSEQ (3))'])"), "{out}");
+    // Once enabled, flag changes come back with their new mod-sequence.
+    assert!(out.contains(r"STORE ('OK', [b'1 (FLAGS (\\Seen) MODSEQ (4))'])"), "{out}");
+    assert!(out.contains(r"CHANGED ('OK', [b'1 (FLAGS (\\Seen) MODSEQ (4))'])"), "{out}");
+    // Message 1 changed since 3: left alone and reported; message 2 changes.
+    assert!(out.contains("COND ('OK', [b'[MODIFIED 1] Conditional STORE failed for some messages'])"), "{out}");
+    assert!(out.contains(r"('FETCH', [b'2 (FLAGS (\\Flagged) MODSEQ (5))'])"), "{out}");
+    assert!(out.contains("SEARCH ('OK', [b'2 (MODSEQ 5)'])"), "{out}");
+    assert!(out.contains(r#"AFTER ('OK', [b'"INBOX" (HIGHESTMODSEQ 5)'])"#), "{out}");
+}

@@ -28,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("outbound", &["core", "store", "mailauth", "types"]),
     ("autodiscover", &["core", "access", "types"]),
     ("graph", &["core", "access", "store", "types"]),
+    ("web", &["core", "cmdlets", "access", "types"]),
     ("deputy", &["*"]),
 ];
 

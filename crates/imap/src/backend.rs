@@ -112,6 +112,8 @@ pub struct Selected {
     pub uids: Vec<u32>,
     /// How many messages lack `\Seen`.
     pub unseen: u32,
+    /// The UID of the first message without `\Seen` (SELECT's `[UNSEEN n]`), if any.
+    pub first_unseen: Option<u32>,
     /// Flags defined in the mailbox.
     pub flags: Vec<String>,
     /// Flags the client may change permanently (`\*` for keywords).
@@ -144,6 +146,17 @@ pub struct MessageData {
     pub size: u64,
     /// The message itself, when `FetchItems::raw` asked for it.
     pub raw: Option<Vec<u8>>,
+    /// Its mod-sequence (RFC 7162 CONDSTORE), when the backend keeps one.
+    pub modseq: Option<u64>,
+}
+
+/// What a STORE did (RFC 7162 §3.1.3 for `UNCHANGEDSINCE`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Each message whose flags changed: UID, resulting flags, and new mod-sequence if kept.
+    pub changed: Vec<(u32, Vec<String>, Option<u64>)>,
+    /// UIDs left alone because their mod-sequence is above `UNCHANGEDSINCE` (`[MODIFIED]`).
+    pub modified: Vec<u32>,
 }
 
 /// How STORE changes flags.
@@ -221,7 +234,8 @@ pub trait Backend: Send + Sync + 'static {
         items: FetchItems,
     ) -> Result<Vec<MessageData>, No>;
 
-    /// Changes flags; returns each changed message's UID and resulting flags.
+    /// Changes flags of the messages whose mod-sequence is at most
+    /// `unchanged_since` (all of them when `None`); reports what changed and what was left alone.
     async fn store_flags(
         &self,
         user: &Self::User,
@@ -229,7 +243,8 @@ pub trait Backend: Send + Sync + 'static {
         uids: &[u32],
         mode: StoreMode,
         flags: &[String],
-    ) -> Result<Vec<(u32, Vec<String>)>, No>;
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreOutcome, No>;
 
     /// Removes `\Deleted` messages (all of them, or only those in `uids`); returns the UIDs removed.
     async fn expunge(&self, user: &Self::User, mailbox: &str, uids: Option<&[u32]>) -> Result<Vec<u32>, No>;

@@ -30,6 +30,10 @@ pub(crate) struct Open {
     /// UIDs by sequence number (index + 1).
     pub(crate) uids: Vec<u32>,
     pub(crate) read_only: bool,
+    /// The HIGHESTMODSEQ up to which flag changes were reported (0 without mod-sequences).
+    pub(crate) modseq: u64,
+    /// Flag changes this session made and reported itself since (UID, mod-sequence).
+    pub(crate) own: Vec<(u32, u64)>,
 }
 
 /// Everything a session remembers between commands.
@@ -40,12 +44,14 @@ pub(crate) struct State<B: Backend> {
     pub(crate) tls_active: bool,
     pub(crate) user: Option<B::User>,
     pub(crate) open: Option<Open>,
+    /// CONDSTORE is enabled (RFC 7162 §3.1: by ENABLE or any command that uses it).
+    pub(crate) condstore: bool,
     failures: u32,
 }
 
 impl<B: Backend> State<B> {
     pub(crate) fn new(peer: SocketAddr, config: Arc<Config>, backend: Arc<B>) -> Self {
-        State { config, backend, peer, tls_active: false, user: None, open: None, failures: 0 }
+        State { config, backend, peer, tls_active: false, user: None, open: None, condstore: false, failures: 0 }
     }
 
     /// Passwords may cross this connection.
@@ -55,7 +61,7 @@ impl<B: Backend> State<B> {
 
     pub(crate) fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk ESEARCH",
+            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk ESEARCH CONDSTORE",
         );
         if self.user.is_none() {
             if self.config.tls.is_some() && !self.tls_active {
@@ -110,9 +116,16 @@ impl<B: Backend> State<B> {
                     *mode = Mode::Authenticate(tag);
                 }
             }
-            CommandBody::Enable { .. } if authenticated => {
-                // No ENABLE-able extension is implemented yet, so none is enabled.
-                out.extend_from_slice(b"* ENABLED\r\n");
+            CommandBody::Enable { capabilities } if authenticated => {
+                use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+                // CONDSTORE is the one ENABLE-able extension implemented (RFC 5161 §3.1: others are ignored).
+                let mut enabled = String::from("* ENABLED");
+                if capabilities.as_ref().iter().any(|c| matches!(c, CapabilityEnable::CondStore)) {
+                    self.condstore = true;
+                    enabled.push_str(" CONDSTORE");
+                }
+                enabled.push_str("\r\n");
+                out.extend_from_slice(enabled.as_bytes());
                 wire::status(out, t, "OK", None, "ENABLE completed");
             }
             CommandBody::Id { .. } => {
@@ -123,10 +136,11 @@ impl<B: Backend> State<B> {
                 out.extend_from_slice(b"+ idling\r\n");
                 *mode = Mode::Idle(tag);
             }
-            body if authenticated => return self.authenticated(t, body, out).await,
             CommandBody::StartTLS | CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
-                wire::status(out, t, "BAD", None, "Not allowed in this state");
+                let text = if authenticated { "Already signed in" } else { "Not allowed in this state" };
+                wire::status(out, t, "BAD", None, text);
             }
+            body if authenticated => return self.authenticated(t, body, out).await,
             _ => wire::status(out, t, "BAD", None, "Sign in first"),
         }
         After::Continue
@@ -236,6 +250,7 @@ impl<B: Backend> State<B> {
 
     async fn authenticated(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
         let Some(user) = self.user.as_ref() else { return After::Continue };
+        let body_kind = if matches!(body, CommandBody::Examine { .. }) { Kind::Examine } else { Kind::Other };
         let backend = Arc::clone(&self.backend);
         match body {
             CommandBody::Namespace => {
@@ -286,8 +301,12 @@ impl<B: Backend> State<B> {
                 let change = crate::mailboxes::Change::Subscribe(&mailbox, false);
                 crate::mailboxes::change(&*backend, user, t, change, out).await;
             }
-            CommandBody::Select { mailbox, .. } => return self.select(t, &mailbox, false, out).await,
-            CommandBody::Examine { mailbox, .. } => return self.select(t, &mailbox, true, out).await,
+            CommandBody::Select { mailbox, parameters } | CommandBody::Examine { mailbox, parameters } => {
+                let read_only = matches!(body_kind, Kind::Examine);
+                // `(CONDSTORE)` enables CONDSTORE (RFC 7162 §3.1.8).
+                self.condstore |= !parameters.is_empty();
+                return self.select(t, &mailbox, read_only, out).await;
+            }
             CommandBody::Status { mailbox, item_names } => {
                 let Ok(name) = mailbox_name(&mailbox) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
@@ -303,6 +322,9 @@ impl<B: Backend> State<B> {
                                 StatusDataItemName::UidNext => Some(format!("UIDNEXT {}", s.uidnext)),
                                 StatusDataItemName::UidValidity => Some(format!("UIDVALIDITY {}", s.uidvalidity)),
                                 StatusDataItemName::Unseen => Some(format!("UNSEEN {}", s.unseen)),
+                                StatusDataItemName::HighestModSeq => {
+                                    Some(format!("HIGHESTMODSEQ {}", s.highest_modseq.unwrap_or(0)))
+                                }
                                 _ => None,
                             })
                             .collect();
@@ -344,11 +366,28 @@ impl<B: Backend> State<B> {
 
     /// Reports messages that arrived or vanished since the session last looked
     /// (RFC 3501 §6.1.2: NOOP is how clients poll).
-    async fn poll(&mut self, out: &mut Vec<u8>) {
+    pub(crate) async fn poll(&mut self, out: &mut Vec<u8>) {
         let (Some(user), Some(open)) = (self.user.as_ref(), self.open.as_mut()) else { return };
         let Ok(now) = self.backend.select(user, &open.name, true).await else { return };
         let gone: Vec<u32> = open.uids.iter().copied().filter(|u| now.uids.binary_search(u).is_err()).collect();
         report_expunged(open, &gone, out);
+        // Flags another session changed, with MODSEQ once CONDSTORE is on (RFC 7162 §3.2).
+        if let Some(highest) = now.highest_modseq.filter(|h| *h > open.modseq) {
+            let changed = match self.backend.fetch(user, &open.name, &open.uids, crate::FetchItems::default()).await {
+                Ok(messages) => messages,
+                Err(_) => Vec::new(),
+            };
+            for m in changed {
+                let Some(modseq) = m.modseq.filter(|n| *n > open.modseq && !open.own.contains(&(m.uid, *n))) else {
+                    continue;
+                };
+                let Some(seq) = seq_of(&open.uids, m.uid) else { continue };
+                let tail = if self.condstore { format!(" MODSEQ ({modseq})") } else { String::new() };
+                out.extend_from_slice(format!("* {seq} FETCH (FLAGS {}{tail})\r\n", wire::flags(&m.flags)).as_bytes());
+            }
+            open.modseq = highest;
+            open.own.clear();
+        }
         let last = open.uids.last().copied().unwrap_or(0);
         let before = open.uids.len();
         open.uids.extend(now.uids.iter().copied().filter(|u| *u > last));
@@ -368,17 +407,22 @@ impl<B: Backend> State<B> {
             Ok(s) => {
                 out.extend_from_slice(format!("* {} EXISTS\r\n* 0 RECENT\r\n", s.uids.len()).as_bytes());
                 out.extend_from_slice(format!("* FLAGS {}\r\n", wire::flags(&s.flags)).as_bytes());
-                out.extend_from_slice(
-                    format!("* OK [PERMANENTFLAGS {}] Limited\r\n", wire::flags(&s.permanent_flags)).as_bytes(),
-                );
+                if let Some(seq) = s.first_unseen.and_then(|u| seq_of(&s.uids, u)) {
+                    out.extend_from_slice(format!("* OK [UNSEEN {seq}] First unseen\r\n").as_bytes());
+                }
+                // Nothing can be stored in a read-only mailbox (RFC 9051 §6.3.3's example).
+                let permanent = if s.read_only { "()".to_owned() } else { wire::flags(&s.permanent_flags) };
+                out.extend_from_slice(format!("* OK [PERMANENTFLAGS {permanent}] Limited\r\n").as_bytes());
                 out.extend_from_slice(format!("* OK [UIDVALIDITY {}] UIDs valid\r\n", s.uidvalidity).as_bytes());
                 out.extend_from_slice(format!("* OK [UIDNEXT {}] Predicted next UID\r\n", s.uidnext).as_bytes());
-                if let Some(m) = s.highest_modseq {
-                    out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {m}] Highest\r\n").as_bytes());
+                match s.highest_modseq {
+                    Some(m) => out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {m}] Highest\r\n").as_bytes()),
+                    None => out.extend_from_slice(b"* OK [NOMODSEQ] No mod-sequences here\r\n"),
                 }
                 let code = if s.read_only { "READ-ONLY" } else { "READ-WRITE" };
                 wire::status(out, t, "OK", Some(code), "SELECT completed");
-                self.open = Some(Open { name, uids: s.uids, read_only: s.read_only });
+                let modseq = s.highest_modseq.unwrap_or(0);
+                self.open = Some(Open { name, uids: s.uids, read_only: s.read_only, modseq, own: Vec::new() });
             }
             Err(no) => wire::no(out, t, &no),
         }
@@ -388,6 +432,19 @@ impl<B: Backend> State<B> {
     async fn selected(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
         let (Some(user), Some(open)) = (self.user.as_ref(), self.open.as_mut()) else { return After::Continue };
         let backend = Arc::clone(&self.backend);
+        // A sequence number beyond the session's view (`*` in an empty one) is
+        // BAD (RFC 9051 §9, seq-number); UIDs that don't exist are just skipped.
+        let set = match &body {
+            CommandBody::Fetch { sequence_set, uid: false, .. }
+            | CommandBody::Store { sequence_set, uid: false, .. }
+            | CommandBody::Copy { sequence_set, uid: false, .. }
+            | CommandBody::Move { sequence_set, uid: false, .. } => Some(sequence_set),
+            _ => None,
+        };
+        if set.is_some_and(|s| !in_view(s, open.uids.len())) {
+            wire::status(out, t, "BAD", None, "No such message sequence number");
+            return After::Continue;
+        }
         match body {
             CommandBody::Close | CommandBody::Unselect => {
                 let close = matches!(body, CommandBody::Close);
@@ -398,15 +455,19 @@ impl<B: Backend> State<B> {
                 self.open = None;
                 wire::status(out, t, "OK", None, "Mailbox closed");
             }
-            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {
+            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, modifiers } => {
                 let uids = resolve(&open.uids, &sequence_set, uid);
-                crate::fetch::fetch(&*backend, user, open, t, &uids, &macro_or_item_names, uid, out).await;
+                let since = crate::condstore::changed_since(&modifiers);
+                self.condstore |= since.is_some() || crate::condstore::asks_modseq(&macro_or_item_names);
+                let names = &macro_or_item_names;
+                crate::fetch::fetch(&*backend, user, open, t, &uids, names, uid, since, out).await;
             }
             CommandBody::Search { charset, criteria, uid } => {
                 let criteria = criteria.into_inner();
+                self.condstore |= criteria.iter().any(crate::condstore::searches_modseq);
                 crate::search::search(&*backend, user, open, t, charset.as_ref(), &criteria, uid, None, out).await;
             }
-            CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
+            CommandBody::Store { sequence_set, kind, response, flags, uid, modifiers } => {
                 if open.read_only {
                     wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
                     return After::Continue;
@@ -418,20 +479,17 @@ impl<B: Backend> State<B> {
                     StoreType::Remove => StoreMode::Remove,
                 };
                 let silent = matches!(response, imap_codec::imap_types::flag::StoreResponse::Silent);
-                match backend.store_flags(user, &open.name, &uids, mode, &flag_strings(&flags)).await {
-                    Ok(changed) => {
-                        for (u, f) in changed.iter().filter(|_| !silent) {
-                            if let Some(seq) = seq_of(&open.uids, *u) {
-                                let uid_item = if uid { format!(" UID {u}") } else { String::new() };
-                                out.extend_from_slice(
-                                    format!("* {seq} FETCH (FLAGS {}{uid_item})\r\n", wire::flags(f)).as_bytes(),
-                                );
-                            }
-                        }
-                        wire::status(out, t, "OK", None, "STORE completed");
-                    }
-                    Err(no) => wire::no(out, t, &no),
-                }
+                let since = crate::condstore::unchanged_since(&modifiers);
+                self.condstore |= since.is_some();
+                let request = crate::condstore::Store {
+                    uids: &uids,
+                    mode,
+                    flags: flag_strings(&flags),
+                    since,
+                    silent,
+                    by_uid: uid,
+                };
+                crate::condstore::store(&*backend, user, open, t, request, self.condstore, out).await;
             }
             CommandBody::Expunge | CommandBody::ExpungeUid { .. } => {
                 if open.read_only {
@@ -486,6 +544,12 @@ impl<B: Backend> State<B> {
     }
 }
 
+/// Which of SELECT and EXAMINE a command is.
+enum Kind {
+    Examine,
+    Other,
+}
+
 /// The UIDPLUS `COPYUID` code.
 fn copyuid(c: &crate::CopyUids) -> String {
     let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
@@ -524,6 +588,19 @@ pub(crate) fn resolve(uids: &[u32], set: &SequenceSet, by_uid: bool) -> Vec<u32>
             .map(|(_, u)| *u)
             .collect()
     }
+}
+
+/// Every sequence number in `set` names a message of a view of `len` messages.
+fn in_view(set: &SequenceSet, len: usize) -> bool {
+    use imap_codec::imap_types::sequence::{SeqOrUid, Sequence};
+    let ok = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => usize::try_from(v.get()).is_ok_and(|v| v <= len),
+        SeqOrUid::Asterisk => len > 0,
+    };
+    set.0.as_ref().iter().all(|seq| match seq {
+        Sequence::Single(s) => ok(s),
+        Sequence::Range(a, b) => ok(a) && ok(b),
+    })
 }
 
 pub(crate) fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {

@@ -41,6 +41,8 @@ pub(crate) struct Candidate<'a> {
     /// INTERNALDATE, Unix seconds (UTC).
     pub(crate) internal_date: i64,
     pub(crate) size: u64,
+    /// Its mod-sequence (RFC 7162), 0 when the backend keeps none.
+    pub(crate) modseq: u64,
     /// The raw message, when a key needs it.
     pub(crate) raw: &'a [u8],
     pub(crate) parsed: Option<&'a Message<'a>>,
@@ -174,6 +176,8 @@ pub(crate) fn matches(key: &SearchKey<'_>, c: &Candidate<'_>, bounds: Bounds) ->
             let n = needle(s);
             header_section_matches(c, &n) || body_matches(c, &n)
         }
+        // Per-flag entries are not kept apart: the message's mod-sequence stands for all (RFC 7162 §3.1.5).
+        SearchKey::ModSequence { modseq, .. } => c.modseq >= *modseq,
     }
 }
 
@@ -227,6 +231,7 @@ X-Project: Apollo\r\n\r\nThe Quarterly numbers.\r\n";
             flags: &flags,
             internal_date: 1_772_598_600,
             size: MAIL.len() as u64,
+            modseq: 0,
             raw: MAIL,
             parsed: parsed.as_ref(),
         };

@@ -13,14 +13,15 @@ use crate::{Backend, FetchItems, wire};
 pub(crate) async fn fetch<B: Backend>(
     backend: &B,
     user: &B::User,
-    open: &Open,
+    open: &mut Open,
     tag: &str,
     uids: &[u32],
     names: &MacroOrMessageDataItemNames<'_>,
     by_uid: bool,
+    changed_since: Option<u64>,
     out: &mut Vec<u8>,
 ) {
-    let items: Vec<MessageDataItemName<'_>> = match names {
+    let mut items: Vec<MessageDataItemName<'_>> = match names {
         MacroOrMessageDataItemNames::Macro(m) => {
             let mut v =
                 vec![MessageDataItemName::Flags, MessageDataItemName::InternalDate, MessageDataItemName::Rfc822Size];
@@ -34,13 +35,18 @@ pub(crate) async fn fetch<B: Backend>(
         }
         MacroOrMessageDataItemNames::MessageDataItemNames(items) => items.clone(),
     };
+    // CHANGEDSINCE implies MODSEQ (RFC 7162 §3.1.4.1).
+    if changed_since.is_some() && !items.contains(&MessageDataItemName::ModSeq) {
+        items.push(MessageDataItemName::ModSeq);
+    }
     let mut want = FetchItems::default();
     for item in &items {
         match item {
             MessageDataItemName::Flags
             | MessageDataItemName::Uid
             | MessageDataItemName::InternalDate
-            | MessageDataItemName::Rfc822Size => {}
+            | MessageDataItemName::Rfc822Size
+            | MessageDataItemName::ModSeq => {}
             MessageDataItemName::BodyExt { peek, .. } => {
                 want.raw = true;
                 want.set_seen |= !peek && !open.read_only;
@@ -59,10 +65,17 @@ pub(crate) async fn fetch<B: Backend>(
             }
         }
     }
-    let messages = match backend.fetch(user, &open.name, uids, want).await {
+    let mut messages = match backend.fetch(user, &open.name, uids, want).await {
         Ok(m) => m,
         Err(no) => return wire::no(out, tag, &no),
     };
+    if want.set_seen {
+        // The implicit \Seen is reported here; a later poll needn't repeat it.
+        open.own.extend(messages.iter().filter_map(|m| Some((m.uid, m.modseq?))));
+    }
+    if let Some(since) = changed_since {
+        messages.retain(|m| m.modseq.is_some_and(|n| n > since));
+    }
     for m in messages {
         let Some(seq) = seq_of(&open.uids, m.uid) else { continue };
         let mut parts: Vec<Vec<u8>> = Vec::new();
@@ -82,6 +95,7 @@ pub(crate) async fn fetch<B: Backend>(
                     format!("INTERNALDATE {}", wire::date_time(m.internal_date)).into_bytes()
                 }
                 MessageDataItemName::Rfc822Size => format!("RFC822.SIZE {}", m.size).into_bytes(),
+                MessageDataItemName::ModSeq => format!("MODSEQ ({})", m.modseq.unwrap_or(0)).into_bytes(),
                 MessageDataItemName::Envelope => {
                     let mut p = Vec::new();
                     crate::envelope::envelope(&mut p, m.raw.as_deref().unwrap_or_default());

@@ -1,7 +1,8 @@
 //! Deputy's IMAP door: the server side of IMAP4rev1 (RFC 3501) with STARTTLS,
 //! SASL PLAIN and SASL-IR (RFC 4959), LITERAL+ (RFC 7888), ENABLE (5161),
 //! ID (2971), IDLE (2177), NAMESPACE (2342), UNSELECT (3691), UIDPLUS (4315),
-//! MOVE (6851), SPECIAL-USE (6154) attributes, ACL (4314) and ESEARCH (4731). Commands are parsed by
+//! MOVE (6851), SPECIAL-USE (6154) attributes, ACL (4314), ESEARCH (4731) and
+//! CONDSTORE (7162: mod-sequences are the backend's, the engine carries them). Commands are parsed by
 //! `imap-codec`, whose `Fragmentizer` splits the byte stream into lines and
 //! literals so that literal sizes are checked before a byte of them is read;
 //! the ACL commands, which the codec lacks, have a small parser of their own.
@@ -19,12 +20,14 @@
 //! - passwords are refused in clear text (`LOGINDISABLED`) unless the
 //!   connection is encrypted or, when allowed, from loopback;
 //! - sequence numbers map to UIDs through the session's own view, which
-//!   changes only when the session reports `EXPUNGE` (or reselects).
+//!   changes only when the session reports `EXPUNGE` (or reselects); a
+//!   sequence number outside it is `BAD`.
 
 mod acl;
 mod backend;
 mod body;
 mod commands;
+mod condstore;
 mod criteria;
 mod envelope;
 mod fetch;
@@ -44,7 +47,7 @@ use tokio::net::TcpListener;
 
 pub use backend::{
     AppendUid, Backend, Code, CopyUids, FetchItems, ListRights, MailboxInfo, MessageData, Namespace, Namespaces, No,
-    Selected, StoreMode,
+    Selected, StoreMode, StoreOutcome,
 };
 /// The TLS library, re-exported so callers build a matching `ServerConfig`.
 pub use tokio_rustls::rustls;

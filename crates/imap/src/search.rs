@@ -92,6 +92,8 @@ pub(crate) async fn search<B: Backend>(
         max_uid: open.uids.last().copied().unwrap_or(0),
     };
     let mut found = Vec::new();
+    // With a MODSEQ key, the answer carries the highest mod-sequence found (RFC 7162 §3.1.5).
+    let mut highest = criteria.iter().any(crate::condstore::searches_modseq).then_some(0u64);
     // In batches, so a text search holds a bounded number of messages in memory.
     let batch = if want.raw { 64 } else { 4096 };
     for uids in open.uids.chunks(batch) {
@@ -99,10 +101,10 @@ pub(crate) async fn search<B: Backend>(
             Ok(m) => m,
             Err(no) => return wire::no(out, tag, &no),
         };
-        matching(&messages, open, criteria, bounds, by_uid, &mut found);
+        matching(&messages, open, criteria, bounds, by_uid, &mut found, &mut highest);
     }
     found.sort_unstable();
-    answer(out, tag, &found, by_uid, ret);
+    answer(out, tag, &found, by_uid, ret, highest.filter(|_| !found.is_empty()));
     wire::status(out, tag, "OK", None, "SEARCH completed");
 }
 
@@ -114,6 +116,7 @@ fn matching(
     bounds: Bounds,
     by_uid: bool,
     found: &mut Vec<u32>,
+    highest: &mut Option<u64>,
 ) {
     for m in messages {
         let Some(seq) = crate::commands::seq_of(&open.uids, m.uid) else { continue };
@@ -125,22 +128,29 @@ fn matching(
             flags: &m.flags,
             internal_date: m.internal_date,
             size: m.size,
+            modseq: m.modseq.unwrap_or(0),
             raw,
             parsed: parsed.as_ref(),
         };
         if criteria.iter().all(|k| criteria::matches(k, &c, bounds)) {
             found.push(if by_uid { c.uid } else { c.seq });
+            if let Some(h) = highest {
+                *h = (*h).max(c.modseq);
+            }
         }
     }
 }
 
 /// `* SEARCH …`, or `* ESEARCH …` when the client asked for RETURN options.
-fn answer(out: &mut Vec<u8>, tag: &str, found: &[u32], by_uid: bool, ret: Option<Return>) {
+fn answer(out: &mut Vec<u8>, tag: &str, found: &[u32], by_uid: bool, ret: Option<Return>, modseq: Option<u64>) {
     match ret {
         None => {
             out.extend_from_slice(b"* SEARCH");
             for n in found {
                 out.extend_from_slice(format!(" {n}").as_bytes());
+            }
+            if let Some(m) = modseq {
+                out.extend_from_slice(format!(" (MODSEQ {m})").as_bytes());
             }
             out.extend_from_slice(b"\r\n");
         }
@@ -162,6 +172,9 @@ fn answer(out: &mut Vec<u8>, tag: &str, found: &[u32], by_uid: bool, ret: Option
             }
             if r.all && !found.is_empty() {
                 out.extend_from_slice(format!(" ALL {}", criteria::compact(found)).as_bytes());
+            }
+            if let Some(m) = modseq {
+                out.extend_from_slice(format!(" MODSEQ {m}").as_bytes());
             }
             out.extend_from_slice(b"\r\n");
         }

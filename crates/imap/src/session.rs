@@ -17,6 +17,9 @@ use crate::{Backend, Config, Error, wire};
 /// Output is flushed at least this often while a pipelined batch is processed.
 const FLUSH_AT: usize = 64 * 1024;
 
+/// How often an idling session looks for new mail (RFC 2177 IDLE).
+const IDLE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What the next complete message is.
 pub(crate) enum Mode {
     /// A command.
@@ -80,13 +83,27 @@ where
             }
             stream.write_all(&out).await?;
             out.clear();
-            let read = tokio::time::timeout(config.idle_timeout, stream.read(&mut buf)).await;
-            let n = match read {
-                Err(_) => {
-                    stream.write_all(b"* BYE Autologout; idle for too long\r\n").await?;
-                    return Ok(After::Close);
+            // While idling, look at the selected mailbox every IDLE_POLL: mail
+            // may arrive through another process (a cluster node) that sends
+            // this one no notice. `read` is cancel-safe, so nothing is lost.
+            let deadline = tokio::time::Instant::now() + config.idle_timeout;
+            let n = loop {
+                let idling = matches!(mode, Mode::Idle(_));
+                let wake = if idling { deadline.min(tokio::time::Instant::now() + IDLE_POLL) } else { deadline };
+                match tokio::time::timeout_at(wake, stream.read(&mut buf)).await {
+                    Ok(n) => break n?,
+                    Err(_) if tokio::time::Instant::now() >= deadline => {
+                        stream.write_all(b"* BYE Autologout; idle for too long\r\n").await?;
+                        return Ok(After::Close);
+                    }
+                    Err(_) => {
+                        if state.backend.refresh().await.is_ok() {
+                            state.poll(&mut out).await;
+                        }
+                        stream.write_all(&out).await?;
+                        out.clear();
+                    }
                 }
-                Ok(n) => n?,
             };
             if n == 0 {
                 return Ok(After::Close);

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use deputy_smtp::{Config, Envelope, Handler, Mode, Reply, SessionInfo};
+use deputy_smtp::{Config, Envelope, Handler, Mode, Reply, SessionInfo, SignIn};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -24,8 +24,8 @@ struct Counter(AtomicUsize);
 impl Handler for Counter {
     type Principal = ();
 
-    async fn authenticate(&self, _: &str, _: &str) -> Option<()> {
-        None
+    async fn authenticate(&self, _: &str, _: &str) -> SignIn<()> {
+        SignIn::Refused
     }
 
     async fn mail_from(&self, _: &SessionInfo<()>, _: &str) -> Result<(), Reply> {

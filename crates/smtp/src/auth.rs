@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::Mechanism;
 use crate::conn::{Conn, Line, Stop};
-use crate::handler::{Handler, Mode};
+use crate::handler::{Handler, Mode, SignIn};
 use crate::reply::Canned;
 use crate::session::{Flow, Session};
 
@@ -99,14 +99,21 @@ impl<H: Handler> Session<'_, H> {
             };
             String::from_utf8(user).ok().zip(String::from_utf8(password).ok())
         };
-        let principal = match &credentials {
+        let answer = match &credentials {
             Some((user, password)) => self.shared.handler.authenticate(user, password).await,
-            None => None,
+            None => SignIn::Refused,
         };
-        if let Some(principal) = principal {
-            self.info.principal = Some(principal);
-            conn.canned(Canned::AuthOk);
-            return Ok(Flow::Continue);
+        match answer {
+            SignIn::Accepted(principal) => {
+                self.info.principal = Some(principal);
+                conn.canned(Canned::AuthOk);
+                return Ok(Flow::Continue);
+            }
+            SignIn::TryLater => {
+                conn.canned(Canned::AuthTryLater);
+                return Ok(Flow::Continue);
+            }
+            SignIn::Refused => {}
         }
         self.auth_failures += 1;
         self.shared.auth_failures.record(ip);

@@ -66,14 +66,32 @@ pub struct Envelope {
     pub smtputf8: bool,
 }
 
+/// What checking a user name and password concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn<P> {
+    /// Signed in as this principal (`235`).
+    Accepted(P),
+    /// Wrong credentials (`535 5.7.8`, counted as a failure).
+    Refused,
+    /// They could not be checked now, e.g. the directory is unreachable
+    /// (`454 4.7.0`, RFC 4954 §6; not counted as a failure).
+    TryLater,
+}
+
+impl<P> From<Option<P>> for SignIn<P> {
+    fn from(principal: Option<P>) -> Self {
+        principal.map_or(SignIn::Refused, SignIn::Accepted)
+    }
+}
+
 /// The application behind the SMTP listeners.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     /// The signed-in identity AUTH produces.
     type Principal: Clone + Send + Sync + 'static;
 
-    /// Checks a user name and password (AUTH PLAIN/LOGIN). `None` when they are wrong.
-    async fn authenticate(&self, user: &str, password: &str) -> Option<Self::Principal>;
+    /// Checks a user name and password (AUTH PLAIN/LOGIN).
+    async fn authenticate(&self, user: &str, password: &str) -> SignIn<Self::Principal>;
 
     /// `MAIL FROM`: accept (`Ok`) or refuse with the reply to send.
     async fn mail_from(&self, session: &SessionInfo<Self::Principal>, from: &str) -> Result<(), Reply>;

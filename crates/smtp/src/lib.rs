@@ -39,7 +39,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-pub use handler::{Envelope, Handler, Mode, Reply, SessionInfo};
+pub use handler::{Envelope, Handler, Mode, Reply, SessionInfo, SignIn};
 pub use server::Server;
 /// The TLS library, re-exported so callers build a matching `ServerConfig`.
 pub use tokio_rustls::rustls;

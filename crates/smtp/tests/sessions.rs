@@ -62,6 +62,17 @@ async fn repeated_auth_failures_close_the_connection() {
 }
 
 #[tokio::test]
+async fn a_sign_in_that_cannot_be_checked_now_is_temporary_and_not_a_failure() {
+    let server = TestServer::start(config(Mode::Submission)).await;
+    let mut client = server.ready().await;
+    let unavailable = format!("AUTH PLAIN {}", plain("unavailable", "pw"));
+    for _ in 0..3 {
+        client.cmd(&unavailable, "454 4.7.0 Temporary authentication failure, try again later").await;
+    }
+    client.cmd(&format!("AUTH PLAIN {}", plain("rob", "pw")), "235 2.7.0").await;
+}
+
+#[tokio::test]
 async fn an_ip_with_many_failures_is_locked_out_without_asking_the_handler() {
     let mut cfg = config(Mode::Submission);
     cfg.auth_failures_per_ip = 4;

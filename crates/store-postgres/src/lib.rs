@@ -14,9 +14,13 @@
 //!   a copy or a move) is one transaction, all or nothing. A transaction that
 //!   loses a race with another node (a deadlock PostgreSQL broke, a
 //!   serialization failure) runs again from the start, a few times, then
-//!   reports [`StoreError::Unavailable`]; a lost connection is reported at
-//!   once as [`StoreError::Unavailable`], never retried blindly, since its
-//!   commit may have landed.
+//!   reports [`StoreError::Unavailable`]. So does one whose connection broke
+//!   before its `COMMIT` was sent (nothing of it landed); a connection lost
+//!   during `COMMIT` is reported at once as [`StoreError::Unavailable`],
+//!   never retried blindly, since that commit may have landed. Reads and the
+//!   idempotent single statements run again the same way.
+//! - Every connection is named `deputy/<schema or public>/<node id>`
+//!   (`application_name`), so `pg_stat_activity` tells the nodes apart.
 //! - Races between nodes: UIDs and mod-sequences come from a per-folder state
 //!   row locked with `SELECT … FOR UPDATE` (in folder order, so transactions
 //!   wait rather than deadlock), so two nodes never hand out one UID, and UID
@@ -137,6 +141,15 @@ fn valid_schema(schema: &str) -> bool {
         && schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The `application_name` of every connection a node opens,
+/// `deputy/<schema or public>/<node id>`, so an operator (or a test) can tell
+/// nodes apart in `pg_stat_activity`. PostgreSQL keeps its first 63 bytes; a
+/// schema name is at most 63, so the `deputy/<schema>/` prefix survives for
+/// names up to 55 bytes.
+fn application_name(schema: Option<&str>, node: Uuid) -> String {
+    format!("deputy/{}/{}", schema.unwrap_or("public"), node.simple())
+}
+
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, no TLS: keep the
     /// database on a trusted network), migrates the schema and makes the pool.
@@ -167,7 +180,10 @@ impl PgStore {
             }
             config.options(format!("-c search_path={schema}"));
         }
-        config.application_name("deputy").connect_timeout(options.connect_timeout);
+        let node = Uuid::new_v4();
+        config
+            .application_name(application_name(options.schema.as_deref(), node))
+            .connect_timeout(options.connect_timeout);
         let (mut client, connection) = config.connect(NoTls).await.map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot connect to PostgreSQL database {:?} on {:?}: {e}; is the server running?",
@@ -189,7 +205,7 @@ impl PgStore {
             .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot make the PostgreSQL connection pool: {e}")))?;
-        let inner = Inner { pool, node: Uuid::new_v4(), schema: options.schema.clone(), lease: options.queue_lease };
+        let inner = Inner { pool, node, schema: options.schema.clone(), lease: options.queue_lease };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -224,7 +240,8 @@ macro_rules! transaction {
             let $tx = client.transaction().await.map_err(db($doing))?;
             match $body.await {
                 Ok(out) => {
-                    $tx.commit().await.map_err(db($doing))?;
+                    // A connection lost here may have committed: not run again.
+                    $tx.commit().await.map_err(|e| db($doing)(e).settled())?;
                     Ok::<_, Error>(out)
                 }
                 Err(e) => {
@@ -462,6 +479,13 @@ impl MailStore for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connections_name_their_schema_and_node() {
+        let node = Uuid::nil();
+        assert_eq!(application_name(Some("t_1"), node), format!("deputy/t_1/{}", "0".repeat(32)));
+        assert!(application_name(None, node).starts_with("deputy/public/"));
+    }
 
     #[test]
     fn schema_names_are_plain_identifiers() {

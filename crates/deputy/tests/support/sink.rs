@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 /// One message the sink accepted.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The client's `EHLO`/`HELO` name (which node delivered it).
+    pub helo: String,
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: String,
@@ -88,7 +90,7 @@ fn session(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<(
     let mut out = stream.try_clone()?;
     let mut input = BufReader::new(stream);
     out.write_all(b"220 sink.test ESMTP\r\n")?;
-    let (mut from, mut rcpts) = (String::new(), Vec::new());
+    let (mut helo, mut from, mut rcpts) = (String::new(), String::new(), Vec::new());
     let mut line = String::new();
     loop {
         line.clear();
@@ -97,7 +99,8 @@ fn session(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<(
         }
         let upper = line.to_ascii_uppercase();
         let addr = |l: &str| l.split_once('<').and_then(|(_, r)| r.split_once('>')).map(|(a, _)| a.to_owned());
-        if upper.starts_with("EHLO") {
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            helo = line.get(5..).unwrap_or_default().trim().to_owned();
             out.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 PIPELINING\r\n")?;
         } else if upper.starts_with("MAIL FROM") {
             from = addr(&line).unwrap_or_default();
@@ -120,7 +123,7 @@ fn session(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<(
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
             if let Ok(mut m) = store.lock() {
-                m.push(Received { mail_from: from.clone(), rcpt_to: rcpts.clone(), data });
+                m.push(Received { helo: helo.clone(), mail_from: from.clone(), rcpt_to: rcpts.clone(), data });
             }
             out.write_all(b"250 2.0.0 Ok: queued\r\n")?;
         } else if upper.starts_with("QUIT") {

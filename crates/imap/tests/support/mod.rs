@@ -7,18 +7,21 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use deputy_imap::{
     AppendUid, Backend, Code, CopyUids, FetchItems, ListRights, MailboxInfo, MessageData, Namespace, Namespaces, No,
-    Selected, StoreMode,
+    Selected, StoreMode, StoreOutcome,
 };
 
 #[derive(Default, Clone)]
 pub struct Message {
     pub flags: Vec<String>,
     pub raw: Vec<u8>,
+    pub modseq: u64,
 }
 
 #[derive(Default)]
 pub struct Folder {
     pub next: u32,
+    /// The highest mod-sequence given out in the folder.
+    pub modseq: u64,
     pub messages: BTreeMap<u32, Message>,
 }
 
@@ -34,8 +37,9 @@ impl Memory {
         let mut folders = BTreeMap::new();
         for user in ["alice", "bob"] {
             let mut inbox = Folder { next: 1, ..Folder::default() };
-            inbox.messages.insert(1, Message { flags: vec![], raw: MESSAGE.to_vec() });
+            inbox.messages.insert(1, Message { flags: vec![], raw: MESSAGE.to_vec(), modseq: 1 });
             inbox.next = 2;
+            inbox.modseq = 1;
             folders.insert((user.to_owned(), "INBOX".to_owned()), inbox);
             folders.insert((user.to_owned(), "Sent".to_owned()), Folder { next: 1, ..Folder::default() });
         }
@@ -94,9 +98,10 @@ impl Backend for Memory {
             uids: f.messages.keys().copied().collect(),
             unseen: u32::try_from(f.messages.values().filter(|m| !m.flags.iter().any(|f| f == "\\Seen")).count())
                 .unwrap(),
+            first_unseen: f.messages.iter().find(|(_, m)| !m.flags.iter().any(|f| f == "\\Seen")).map(|(u, _)| *u),
             flags: vec!["\\Seen".into(), "\\Deleted".into(), "\\Flagged".into()],
             permanent_flags: vec!["\\Seen".into(), "\\Deleted".into(), "\\Flagged".into()],
-            highest_modseq: None,
+            highest_modseq: Some(f.modseq.max(1)),
             read_only,
         })
     }
@@ -123,6 +128,7 @@ impl Backend for Memory {
                     internal_date: 837_571_465,
                     size: m.raw.len() as u64,
                     raw: items.raw.then(|| m.raw.clone()),
+                    modseq: Some(m.modseq),
                 })
             })
             .collect())
@@ -135,12 +141,17 @@ impl Backend for Memory {
         uids: &[u32],
         mode: StoreMode,
         flags: &[String],
-    ) -> Result<Vec<(u32, Vec<String>)>, No> {
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreOutcome, No> {
         let mut folders = self.folders.lock().unwrap();
         let f = folders.get_mut(&Self::key(user, mailbox)).ok_or_else(Self::missing)?;
-        let mut out = Vec::new();
+        let mut out = StoreOutcome::default();
         for u in uids {
             let Some(m) = f.messages.get_mut(u) else { continue };
+            if unchanged_since.is_some_and(|n| m.modseq > n) {
+                out.modified.push(*u);
+                continue;
+            }
             match mode {
                 StoreMode::Replace => m.flags = flags.to_vec(),
                 StoreMode::Add => {
@@ -148,7 +159,9 @@ impl Backend for Memory {
                 }
                 StoreMode::Remove => m.flags.retain(|f| !flags.contains(f)),
             }
-            out.push((*u, m.flags.clone()));
+            f.modseq += 1;
+            m.modseq = f.modseq;
+            out.changed.push((*u, m.flags.clone(), Some(m.modseq)));
         }
         Ok(out)
     }
@@ -176,7 +189,8 @@ impl Backend for Memory {
             folders.get_mut(&Self::key(user, target)).ok_or_else(|| No::new(Code::TryCreate, "No such mailbox"))?;
         let mut out = CopyUids { uidvalidity: 7, source: vec![], target: vec![] };
         for (u, m) in msgs {
-            dst.messages.insert(dst.next, m);
+            dst.modseq += 1;
+            dst.messages.insert(dst.next, Message { modseq: dst.modseq, ..m });
             out.source.push(u);
             out.target.push(dst.next);
             dst.next += 1;
@@ -206,7 +220,8 @@ impl Backend for Memory {
         let f =
             folders.get_mut(&Self::key(user, mailbox)).ok_or_else(|| No::new(Code::TryCreate, "No such mailbox"))?;
         let uid = f.next;
-        f.messages.insert(uid, Message { flags: flags.to_vec(), raw: message });
+        f.modseq += 1;
+        f.messages.insert(uid, Message { flags: flags.to_vec(), raw: message, modseq: f.modseq });
         f.next += 1;
         Ok(AppendUid { uidvalidity: 7, uid })
     }

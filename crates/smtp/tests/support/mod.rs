@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deputy_smtp::rustls::{self, pki_types};
-use deputy_smtp::{Config, Envelope, Handler, Mode, Reply, SessionInfo};
+use deputy_smtp::{Config, Envelope, Handler, Mode, Reply, SessionInfo, SignIn};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -44,9 +44,12 @@ impl FakeHandler {
 impl Handler for FakeHandler {
     type Principal = String;
 
-    async fn authenticate(&self, user: &str, password: &str) -> Option<String> {
+    async fn authenticate(&self, user: &str, password: &str) -> SignIn<String> {
         self.auth_calls.fetch_add(1, Ordering::SeqCst);
-        (user == "rob" && password == "pw").then(|| user.to_owned())
+        if user == "unavailable" {
+            return SignIn::TryLater;
+        }
+        (user == "rob" && password == "pw").then(|| user.to_owned()).into()
     }
 
     async fn mail_from(&self, _session: &SessionInfo<String>, from: &str) -> Result<(), Reply> {
