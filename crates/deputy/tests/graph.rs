@@ -598,3 +598,22 @@ fn lists_page_filter_select_and_order_like_graph() {
     let (_, delegated) = call(&server, "GET", "me/delegatedMailboxes", &rob, None);
     assert_eq!(delegated["value"].as_array().map(Vec::len), Some(0), "{delegated}");
 }
+
+#[test]
+fn a_retried_send_with_the_same_message_id_is_stored_once() {
+    let (_dir, server) = org("graph-duplicates", &(mailbox("Rob Jones", "rob") + &mailbox("Mary Smith", "mary")));
+    let rob = user_token(&server, "rob@contoso.test", PW, SHARED);
+    let mut message = mail("retried", "mary@contoso.test", None);
+    message["internetMessageId"] = json!("<retry-1@client.test>");
+    let body = json!({"message": message});
+    for _ in 0..2 {
+        assert_eq!(call(&server, "POST", "me/sendMail", &rob, Some(&body)).0, 202, "a retry is acknowledged too");
+    }
+    assert_eq!(server.items("mary", "Inbox"), 1, "the second delivery of one Message-ID is a duplicate");
+    assert_eq!(server.items("rob", "SentItems"), 1);
+    // Another Message-ID is another message.
+    let mut other = mail("retried", "mary@contoso.test", None);
+    other["internetMessageId"] = json!("<retry-2@client.test>");
+    assert_eq!(call(&server, "POST", "me/sendMail", &rob, Some(&json!({"message": other}))).0, 202);
+    assert_eq!(server.items("mary", "Inbox"), 2);
+}

@@ -21,6 +21,10 @@ pub use rules::{Authoring, SendDenied};
 use crate::Deputy;
 use crate::state::State;
 
+/// How long a folder remembers a delivered message's `Message-ID` for
+/// duplicate detection (see `Deputy::store_one`).
+pub const DUPLICATE_WINDOW_MINUTES: i64 = 10;
+
 /// Where mail for an address goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -247,9 +251,39 @@ impl Deputy {
         self.read(|s| s.dir.accepted_domains().iter().map(|d| d.domain.clone()).collect())
     }
 
-    async fn store_one(&self, delivery: Delivery) -> Result<Stored, MailError> {
+    /// Stores one delivery, leaving out the folders that already received
+    /// the same message (by `Message-ID`) within [`DUPLICATE_WINDOW_MINUTES`]:
+    /// a client that retries after a failure whose commit nevertheless landed
+    /// (a cluster's database connection lost during `COMMIT`) is acknowledged
+    /// without a second copy, as Exchange's duplicate delivery detection
+    /// drops a message a mailbox already has. Remote recipients are not
+    /// checked: the queue has no such index.
+    async fn store_one(&self, mut delivery: Delivery) -> Result<Stored, MailError> {
+        let mut known = Vec::new();
+        if let Some(id) = delivery.message_id.clone() {
+            let since = crate::now() - chrono::Duration::minutes(DUPLICATE_WINDOW_MINUTES);
+            let mut kept = Vec::with_capacity(delivery.entries.len());
+            for entry in std::mem::take(&mut delivery.entries) {
+                match self.mail.find_by_message_id(entry.folder, &id, since).await {
+                    Ok(Some(existing)) => known.push(existing),
+                    // Not there, or a store without the index (tests): store it.
+                    _ => kept.push(entry),
+                }
+            }
+            delivery.entries = kept;
+        }
+        if delivery.entries.is_empty()
+            && delivery.outbound.is_none()
+            && let Some(first) = known.first()
+        {
+            let uids = known.iter().map(|e| (e.folder, e.uid)).collect();
+            return Ok(Stored { blob: first.blob, uids, queued: None });
+        }
         let mut stored = self.mail.store(vec![delivery]).await?;
-        stored.pop().ok_or_else(|| MailError::Store(StoreError::Backend("the store returned no result".into())))
+        let mut stored =
+            stored.pop().ok_or_else(|| MailError::Store(StoreError::Backend("the store returned no result".into())))?;
+        stored.uids.extend(known.iter().map(|e| (e.folder, e.uid)));
+        Ok(stored)
     }
 
     /// Message counts of folders (`Get-MailboxFolderStatistics`).
