@@ -373,10 +373,8 @@ impl<B: Backend> State<B> {
         report_expunged(open, &gone, out);
         // Flags another session changed, with MODSEQ once CONDSTORE is on (RFC 7162 §3.2).
         if let Some(highest) = now.highest_modseq.filter(|h| *h > open.modseq) {
-            let changed = match self.backend.fetch(user, &open.name, &open.uids, crate::FetchItems::default()).await {
-                Ok(messages) => messages,
-                Err(_) => Vec::new(),
-            };
+            let items = crate::FetchItems::default();
+            let changed = self.backend.fetch(user, &open.name, &open.uids, items).await.unwrap_or_default();
             for m in changed {
                 let Some(modseq) = m.modseq.filter(|n| *n > open.modseq && !open.own.contains(&(m.uid, *n))) else {
                     continue;

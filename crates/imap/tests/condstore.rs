@@ -69,3 +69,51 @@ async fn store_unchangedsince_reports_modified_and_modseq() {
     assert!(out.contains("\r\n* SEARCH 2 (MODSEQ 4)\r\nh OK"), "{out}");
     assert!(out.contains("\r\n* SEARCH\r\ni OK"), "{out}");
 }
+
+/// Reads from `r` until the output contains `until`.
+async fn read_until(r: &mut (impl tokio::io::AsyncRead + Unpin), until: &str) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&out).contains(until) {
+        let n = r.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before {until:?}: {}", String::from_utf8_lossy(&out));
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn noop_reports_flags_changed_elsewhere_with_modseq_once_enabled() {
+    let memory = Arc::new(support::Memory::new());
+    let (mut client, server) = tokio::io::duplex(1 << 16);
+    let peer = "127.0.0.1:40000".parse().unwrap();
+    let config = Arc::new(Config::new("imap.test"));
+    let task = tokio::spawn(deputy_imap::run_session(server, peer, config, Arc::clone(&memory)));
+    let change = |flag: &str| {
+        let mut folders = memory.folders.lock().unwrap();
+        let inbox = folders.get_mut(&("alice".to_owned(), "INBOX".to_owned())).unwrap();
+        inbox.modseq += 1;
+        let m = inbox.messages.get_mut(&1).unwrap();
+        m.flags = vec![flag.to_owned()];
+        m.modseq = inbox.modseq;
+    };
+    client.write_all(b"a LOGIN alice secret\r\nb SELECT INBOX\r\n").await.unwrap();
+    read_until(&mut client, "b OK").await;
+    change("\\Flagged");
+    client.write_all(b"c NOOP\r\n").await.unwrap();
+    assert!(read_until(&mut client, "c OK").await.starts_with("* 1 FETCH (FLAGS (\\Flagged))\r\nc OK"));
+    client.write_all(b"d NOOP\r\ne ENABLE CONDSTORE\r\n").await.unwrap();
+    assert!(read_until(&mut client, "e OK").await.starts_with("d OK NOOP completed\r\n* ENABLED CONDSTORE\r\ne OK"));
+    change("\\Seen");
+    client.write_all(b"f NOOP\r\n").await.unwrap();
+    assert!(read_until(&mut client, "f OK").await.starts_with("* 1 FETCH (FLAGS (\\Seen) MODSEQ (3))\r\nf OK"));
+    // The session's own STORE is reported once, by the STORE.
+    client.write_all(b"g STORE 1 +FLAGS (\\Deleted)\r\nh NOOP\r\n").await.unwrap();
+    let out = read_until(&mut client, "h OK").await;
+    assert!(
+        out.starts_with("* 1 FETCH (FLAGS (\\Seen \\Deleted) MODSEQ (4))\r\ng OK STORE completed\r\nh OK"),
+        "{out}"
+    );
+    drop(client);
+    task.await.unwrap().unwrap();
+}
