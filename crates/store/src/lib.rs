@@ -13,6 +13,7 @@
 //!   batches, `load()` equals an empty snapshot with the same changes applied.
 
 mod change;
+pub mod columns;
 pub mod conformance;
 mod mail;
 mod snapshot;
