@@ -29,6 +29,14 @@ fn post(server: &Server, user: &str, password: &str, address: &str) -> (u16, Str
     (status, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
+/// The `AlternativeMailbox` addresses of an Autodiscover answer, sorted.
+fn alternative_mailboxes(body: &str) -> Vec<&str> {
+    let mut mapped: Vec<&str> =
+        body.split("<SmtpAddress>").skip(1).filter_map(|s| s.split("</SmtpAddress>").next()).collect();
+    mapped.sort_unstable();
+    mapped
+}
+
 #[test]
 fn alternative_mailboxes_are_the_direct_automapped_grants() {
     let dir = TempDir::new("autodiscover");
@@ -55,9 +63,7 @@ Add-MailboxPermission -Identity archive -User helpers -AccessRights FullAccess
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<AutoDiscoverSMTPAddress>rob@contoso.test</AutoDiscoverSMTPAddress>"), "{body}");
     assert!(body.contains("<Type>SMTP</Type>"), "submission settings: {body}");
-    let mut mapped: Vec<&str> =
-        body.split("<SmtpAddress>").skip(1).filter_map(|s| s.split("</SmtpAddress>").next()).collect();
-    mapped.sort_unstable();
+    let mapped = alternative_mailboxes(&body);
     assert_eq!(
         mapped,
         ["desk@contoso.test", "mary@contoso.test"],
@@ -105,14 +111,7 @@ Set-Mailbox mary -GrantSendOnBehalfTo rob
     let offered = |server: &Server| {
         let (status, body) = post(server, "rob@contoso.test", "R0b!Passw0rd", "rob@contoso.test");
         assert_eq!(status, 200, "{body}");
-        let mut mapped: Vec<String> = body
-            .split("<SmtpAddress>")
-            .skip(1)
-            .filter_map(|s| s.split("</SmtpAddress>").next())
-            .map(str::to_owned)
-            .collect();
-        mapped.sort_unstable();
-        mapped
+        alternative_mailboxes(&body).into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
     assert_eq!(offered(&server), ["desk@contoso.test", "mary@contoso.test"]);
 

@@ -256,6 +256,27 @@ macro_rules! transaction {
     };
 }
 
+/// Runs `$body` (using `$tx`) in a read-only repeatable-read transaction: one
+/// snapshot for every table it reads, however other nodes commit meanwhile.
+macro_rules! read_snapshot {
+    ($store:expr, $doing:expr, |$tx:ident| $body:expr) => {
+        retrying(|| async {
+            let mut client = $store.client($doing).await?;
+            let $tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db($doing))?;
+            let out = $body.await?;
+            $tx.commit().await.map_err(db($doing))?;
+            Ok::<_, Error>(out)
+        })
+        .await
+    };
+}
+
 /// Runs a single statement (`$body`, using the pooled client `$c`) on a connection of the pool.
 macro_rules! single {
     ($store:expr, $doing:expr, |$c:ident| $body:expr) => {
@@ -286,22 +307,8 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        retrying(|| async {
-            let doing = "loading the directory";
-            let mut client = self.client(doing).await?;
-            // One snapshot for every table, so they agree while other nodes commit.
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await
-                .map_err(db(doing))?;
-            let snapshot = directory::load(&tx).await?;
-            tx.commit().await.map_err(db(doing))?;
-            Ok(snapshot)
-        })
-        .await
+        // One snapshot for every table, so they agree while other nodes commit.
+        read_snapshot!(self, "loading the directory", |tx| directory::load(&tx))
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
@@ -454,21 +461,7 @@ impl MailStore for PgStore {
     /// Reads everything from one repeatable-read snapshot, so the parts agree
     /// while other nodes commit.
     async fn export(&self) -> Result<MailExport, StoreError> {
-        retrying(|| async {
-            let doing = "exporting mail";
-            let mut client = self.client(doing).await?;
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await
-                .map_err(db(doing))?;
-            let export = import::export(&tx).await?;
-            tx.commit().await.map_err(db(doing))?;
-            Ok(export)
-        })
-        .await
+        read_snapshot!(self, "exporting mail", |tx| import::export(&tx))
     }
 
     async fn import(&self, export: MailExport) -> Result<(), StoreError> {
