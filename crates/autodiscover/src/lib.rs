@@ -4,6 +4,10 @@
 //! `AlternativeMailbox` per auto-mapped mailbox (direct Full Access grants
 //! with AutoMapping on, never through groups — spec §3.1).
 //!
+//! A mail user (in a hybrid pair, the stand-in for a mailbox of the other
+//! forest, spec §9) answers Exchange's target-address redirect
+//! (`<Action>redirectAddr</Action>`) to any signed-in caller.
+//!
 //! Invariants: HTTP Basic over the caller's own credentials; settings are
 //! given for the caller's own address or a mailbox it may open, and any other
 //! address gets the same "can't be found" error as an unknown one, so
@@ -16,10 +20,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use base64::Engine as _;
 use deputy_access::{Action, Permission};
 use deputy_core::Deputy;
-use deputy_types::RecipientId;
+use deputy_types::{RecipientId, RecipientType};
 use quick_xml::escape::partial_escape as escape;
 use quick_xml::events::Event;
 
@@ -59,14 +62,7 @@ fn error(code: u16, message: &str) -> Response {
 
 /// `user:password` from `Authorization: Basic …`.
 fn basic(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("Basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
-    let (user, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    deputy_core::basic_credentials(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
 }
 
 /// The `EMailAddress` of a request, or why the request is unusable.
@@ -111,11 +107,31 @@ async fn autodiscover(State(deputy): State<Arc<Deputy>>, headers: HeaderMap, bod
     }
 }
 
+/// Exchange's `redirectAddr` answer: ask again for `target`.
+fn redirect(target: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Autodiscover xmlns=\"{RESPONSE_NS}\">\r\n  \
+         <Response xmlns=\"{OUTLOOK_NS}\">\r\n    <Account>\r\n      <Action>redirectAddr</Action>\r\n      \
+         <RedirectAddr>{}</RedirectAddr>\r\n    </Account>\r\n  </Response>\r\n</Autodiscover>\r\n",
+        escape(target)
+    )
+}
+
 /// The response for `address`, when the caller may have it.
 fn settings(deputy: &Deputy, principal: RecipientId, address: &str) -> Option<String> {
     let info = deputy.server_info();
     deputy.read(|s| {
-        let owner = s.dir.by_address(address).filter(|r| r.kind.has_mailbox())?;
+        let found = s.dir.by_address(address)?;
+        // Spec §9: a mail user's mailbox lives elsewhere (the other forest of a
+        // hybrid pair): Exchange's target-address redirect, and the client asks
+        // again for that address. Hidden ones stay unknown, as in address lists.
+        if found.kind == RecipientType::MailUser
+            && !found.hidden
+            && let Some(target) = &found.external_address
+        {
+            return Some(redirect(target.as_str()));
+        }
+        let owner = Some(found).filter(|r| r.kind.has_mailbox())?;
         let mine = owner.id == principal;
         if !mine && !s.access.decide(principal, Action::OpenMailbox, owner.id).allowed {
             return None;

@@ -493,9 +493,10 @@ pub(crate) const ALL: &[Spec] = &[
     },
 ];
 
-/// Every cmdlet Deputy runs: [`ALL`], then the application cmdlets (`apps.rs`).
+/// Every cmdlet Deputy runs: [`ALL`], then the application cmdlets (`apps.rs`)
+/// and the calendar ones (`calendar.rs`).
 pub(crate) fn all() -> impl Iterator<Item = &'static Spec> {
-    ALL.iter().chain(crate::apps::SPECS)
+    ALL.iter().chain(crate::apps::SPECS).chain(crate::calendar::SPECS).chain(crate::hybrid::SPECS)
 }
 
 /// The definition of `name` (case-insensitive), for the binder.

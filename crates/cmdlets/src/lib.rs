@@ -8,8 +8,10 @@
 //! again under its writer lock.
 
 mod apps;
+mod calendar;
 mod catalog;
 mod folders;
+mod hybrid;
 mod mail;
 mod objects;
 mod permissions;
@@ -71,6 +73,12 @@ impl Host for ExchangeHost {
             return out;
         }
         if let Some(out) = apps::invoke(self, &call).await {
+            return out;
+        }
+        if let Some(out) = calendar::invoke(self, &call).await {
+            return out;
+        }
+        if let Some(out) = hybrid::invoke(self, &call).await {
             return out;
         }
         Err(CommandError { message: format!("The cmdlet {name} has no implementation.") })

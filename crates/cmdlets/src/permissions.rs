@@ -209,8 +209,8 @@ fn get_send_as(host: &ExchangeHost, call: &Invocation) -> Res {
 fn test_delegate_access(host: &ExchangeHost, call: &Invocation) -> Res {
     let (target, user) = pair(host, call, Accept::Any, "User")?;
     host.deputy().read(|s| {
-        let objects =
-            s.test_delegate_access(target, user).iter().map(|c| objects::access_check(s, target, user, c)).collect();
+        let checks = crate::hybrid::explain(s, target, user, s.test_delegate_access(target, user));
+        let objects = checks.iter().map(|c| objects::access_check(s, target, user, c)).collect();
         Ok(Output { objects, warnings: Vec::new() })
     })
 }

@@ -215,6 +215,7 @@ async fn set_recipient(host: &ExchangeHost, call: &Invocation) -> Res {
         send_on_behalf,
         copy_sent_as: call.bool("MessageCopyForSentAsEnabled"),
         copy_send_on_behalf: call.bool("MessageCopyForSendOnBehalfEnabled"),
+        meeting_delivery: None,
         recipient_filter: call.string("RecipientFilter").map(str::to_owned),
         kind,
         password: call.secure("Password").map(str::to_owned),

@@ -320,6 +320,12 @@ impl Deputy {
         if !uids.is_empty() {
             self.mail.expunge(folder, &uids).await?;
         }
+        // The store never cascades: the folder's IMAP subscriptions go here. The
+        // folder is gone either way and a left-over row is harmless (folder ids
+        // are never reused), so a failure does not fail the removal.
+        if let Err(error) = self.mail.delete_subscriptions(folder).await {
+            tracing::warn!(%error, %folder, "a removed folder's subscriptions were left in the store");
+        }
         Ok(applied)
     }
 

@@ -11,8 +11,10 @@
 //! - no door reimplements a rule: permission questions go to `deputy_access`.
 
 mod apps;
+pub mod calendar;
 mod error;
 mod folders;
+pub mod hybrid;
 pub mod mail;
 mod mailbox;
 mod permissions;
@@ -28,7 +30,7 @@ pub use mailbox::{FolderChangeError, MailboxError, VisibleFolder};
 pub use permissions::{MailboxGrant, MailboxPermissionRow, SendAsRow};
 pub use queries::{AccessCheck, DelegatedRow};
 pub use recipients::{MultiEdit, NewRecipient, RecipientEdit};
-pub use signin::Account;
+pub use signin::{Account, basic_credentials};
 pub use state::State;
 
 use chrono::{DateTime, Utc};
@@ -134,8 +136,12 @@ pub struct Deputy {
     server: RwLock<ServerInfo>,
     sign_ins: SignInCache<RecipientId>,
     app_sign_ins: SignInCache<uuid::Uuid>,
-    state: RwLock<State>,
-    writer: tokio::sync::Mutex<()>,
+    /// Shared with a mutation's commit task, which applies what it committed
+    /// even when the caller has gone away.
+    state: Arc<RwLock<State>>,
+    /// One planner and committer at a time; a commit task holds it until its
+    /// batch is in memory.
+    writer: Arc<tokio::sync::Mutex<()>>,
     /// The change-log position the state includes (shared stores only).
     applied: std::sync::atomic::AtomicU64,
     /// Serializes applying the change log.
@@ -160,8 +166,8 @@ impl Deputy {
             server: RwLock::new(ServerInfo::default()),
             sign_ins: SignInCache::new(),
             app_sign_ins: SignInCache::new(),
-            state: RwLock::new(State::from_snapshot(snapshot)),
-            writer: tokio::sync::Mutex::new(()),
+            state: Arc::new(RwLock::new(State::from_snapshot(snapshot))),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
             applied: std::sync::atomic::AtomicU64::new(head),
             catching_up: tokio::sync::Mutex::new(()),
         })
@@ -228,56 +234,84 @@ impl Deputy {
 
     /// Plans with `plan`, then commits and applies, unless `ctx.what_if`.
     pub(crate) async fn mutate<T>(&self, ctx: &Ctx, plan: impl Fn(&State) -> Result<Plan<T>>) -> Result<Applied<T>> {
-        let _writer = self.writer.lock().await;
+        let mut writer = self.writer.clone().lock_owned().await;
         // A cluster: plan on the newest state, and commit only if no other
         // node committed since; otherwise catch up and plan again.
         let mut attempts = 0;
         loop {
             self.catch_up().await?;
             let base = self.applied.load(std::sync::atomic::Ordering::Acquire);
-            match self.mutate_at(ctx, base, &plan).await {
-                Err(CoreError::Store(deputy_store::StoreError::Conflict)) if attempts < 16 => attempts += 1,
-                other => return other,
+            match self.mutate_at(ctx, base, &plan, writer).await {
+                (Err(CoreError::Store(deputy_store::StoreError::Conflict)), Some(w)) if attempts < 16 => {
+                    attempts += 1;
+                    writer = w;
+                }
+                (other, _) => return other,
             }
         }
     }
 
+    /// Plans and commits one batch. The commit and the in-memory apply run
+    /// in a task of their own that holds the writer lock until both are done,
+    /// so a caller that goes away mid-way (a dropped future: an HTTP client
+    /// that hung up) never leaves memory behind what the store committed.
+    /// Gives the writer lock back when nothing was committed.
     async fn mutate_at<T>(
         &self,
         ctx: &Ctx,
         base: u64,
         plan: &impl Fn(&State) -> Result<Plan<T>>,
-    ) -> Result<Applied<T>> {
-        let plan = self.read(plan)?;
+        writer: tokio::sync::OwnedMutexGuard<()>,
+    ) -> (Result<Applied<T>>, Option<tokio::sync::OwnedMutexGuard<()>>) {
+        let plan = match self.read(plan) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), Some(writer)),
+        };
         if ctx.what_if {
             let what_if = (!plan.description.is_empty()).then_some(plan.description);
-            return Ok(Applied { value: plan.value, warnings: plan.warnings, what_if, changed: false });
+            return (Ok(Applied { value: plan.value, warnings: plan.warnings, what_if, changed: false }), Some(writer));
         }
-        if !plan.changes.is_empty() {
-            let record = AuditRecord {
-                time: now(),
-                caller: ctx.caller.clone(),
-                cmdlet: ctx.cmdlet.clone(),
-                command: ctx.command.clone(),
-                object: plan.object.clone(),
-                succeeded: true,
-                error: None,
-                before: plan.before.as_ref().map(ToString::to_string),
-                after: plan.after.as_ref().map(ToString::to_string),
-            };
-            self.store.commit_after(base, plan.changes.clone(), vec![record]).await?;
-            if self.store.is_shared() {
-                // The batch is in the log now, after any others: apply them in order.
-                self.catch_up().await?;
-            } else {
-                let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-                for change in &plan.changes {
+        if plan.changes.is_empty() {
+            let applied = Applied { value: plan.value, warnings: plan.warnings, what_if: None, changed: false };
+            return (Ok(applied), Some(writer));
+        }
+        let record = AuditRecord {
+            time: now(),
+            caller: ctx.caller.clone(),
+            cmdlet: ctx.cmdlet.clone(),
+            command: ctx.command.clone(),
+            object: plan.object.clone(),
+            succeeded: true,
+            error: None,
+            before: plan.before.as_ref().map(ToString::to_string),
+            after: plan.after.as_ref().map(ToString::to_string),
+        };
+        let (store, state, changes) = (self.store.clone(), self.state.clone(), plan.changes);
+        let task = tokio::spawn(async move {
+            let result = store.commit_after(base, changes.clone(), vec![record]).await;
+            // A cluster's node applies the log in order instead (catch_up).
+            if result.is_ok() && !store.is_shared() {
+                let mut state = state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for change in &changes {
                     state.apply(change);
                 }
             }
+            (result, writer)
+        });
+        let (result, writer) = match task.await {
+            Ok(done) => done,
+            Err(e) => return (Err(CoreError::Store(deputy_store::StoreError::Backend(e.to_string()))), None),
+        };
+        if let Err(e) = result {
+            return (Err(e.into()), Some(writer));
         }
-        let changed = !plan.changes.is_empty();
-        Ok(Applied { value: plan.value, warnings: plan.warnings, what_if: None, changed })
+        if self.store.is_shared() {
+            // The batch is in the log now, after any others: apply them in order.
+            if let Err(e) = self.catch_up().await {
+                return (Err(e), None);
+            }
+        }
+        (Ok(Applied { value: plan.value, warnings: plan.warnings, what_if: None, changed: true }), Some(writer))
     }
 
     /// `Search-AdminAuditLog`.

@@ -5,8 +5,8 @@ use deputy_access::{Permission, Surface, check_grant};
 use deputy_directory::{opath, password};
 use deputy_store::Change;
 use deputy_types::{
-    AcceptedDomain, AcceptedDomainType, EmailAddress, Folder, FolderId, Organization, Recipient, RecipientId,
-    RecipientType, WellKnownFolder,
+    AcceptedDomain, AcceptedDomainType, EmailAddress, Folder, FolderId, MeetingDelivery, Organization, Recipient,
+    RecipientId, RecipientType, WellKnownFolder,
 };
 
 /// What `New-Mailbox`, `New-MailUser`, `New-DistributionGroup`, … create.
@@ -101,6 +101,8 @@ pub struct RecipientEdit {
     pub copy_sent_as: Option<bool>,
     /// `MessageCopyForSendOnBehalfEnabled` (spec §4.2).
     pub copy_send_on_behalf: Option<bool>,
+    /// Where meeting messages go when the mailbox has calendar delegates (spec §10).
+    pub meeting_delivery: Option<MeetingDelivery>,
     /// `RecipientFilter` of a dynamic group (spec §6).
     pub recipient_filter: Option<String>,
     /// `-Type`: convert between user, shared, room and equipment mailboxes.
@@ -167,7 +169,7 @@ async fn hash_password(password: Option<String>) -> Result<Option<String>> {
 }
 
 /// Checks that a name, alias and addresses are free and well-formed.
-fn check_unique(s: &State, r: &Recipient) -> Result<()> {
+pub(crate) fn check_unique(s: &State, r: &Recipient) -> Result<()> {
     let except = Some(r.id);
     if r.name.trim().is_empty() || r.name.chars().count() > 64 {
         return Err(invalid("Name", &r.name, "a name must have 1 to 64 characters"));
@@ -225,7 +227,8 @@ fn check_members(s: &State, group: &Recipient, members: &[RecipientId]) -> Resul
 fn check_send_on_behalf(s: &State, target: &Recipient, ids: &[RecipientId]) -> Result<()> {
     for id in ids {
         let Some(t) = s.dir.get(*id) else { return Err(CoreError::Gone(id.to_string())) };
-        check_grant(Permission::SendOnBehalf, target.kind, t.kind, Surface::Shell)?;
+        // A mail user standing for a mailbox of the other forest takes that mailbox's rules (spec §9).
+        check_grant(Permission::SendOnBehalf, crate::hybrid::effective_kind(target), t.kind, Surface::Shell)?;
     }
     Ok(())
 }
@@ -424,6 +427,12 @@ impl Deputy {
                 r.message_copy_for_sent_as = edit.copy_sent_as.unwrap_or(r.message_copy_for_sent_as);
                 r.message_copy_for_send_on_behalf =
                     edit.copy_send_on_behalf.unwrap_or(r.message_copy_for_send_on_behalf);
+            }
+            if let Some(m) = edit.meeting_delivery {
+                if !r.kind.has_mailbox() {
+                    return Err(CoreError::NotApplicable(format!("A {} has no calendar.", r.kind)));
+                }
+                r.meeting_delivery = m;
             }
             if let Some(sob) = &edit.send_on_behalf {
                 let new = sob.apply_to(&r.grant_send_on_behalf_to);

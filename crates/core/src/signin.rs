@@ -37,3 +37,32 @@ impl Deputy {
         })
     }
 }
+
+/// `user` and `password` from an `Authorization: Basic …` header value
+/// (RFC 7617), for the doors that take HTTP Basic (Autodiscover, CalDAV).
+pub fn basic_credentials(authorization: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let (scheme, token) = authorization.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
+    let (user, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::basic_credentials;
+
+    #[test]
+    fn basic_credentials_are_read_and_anything_else_is_not() {
+        // "rob@contoso.test:p:w" — the password may contain colons.
+        let header = "Basic cm9iQGNvbnRvc28udGVzdDpwOnc=";
+        assert_eq!(basic_credentials(header), Some(("rob@contoso.test".into(), "p:w".into())));
+        assert_eq!(basic_credentials("basic cm9iQGNvbnRvc28udGVzdDpwOnc="), basic_credentials(header));
+        assert_eq!(basic_credentials("Bearer abc"), None);
+        assert_eq!(basic_credentials("Basic !!!"), None);
+        assert_eq!(basic_credentials("Basic"), None);
+    }
+}

@@ -5,8 +5,8 @@
 //! are resolved against the folders the core says are visible *now*, so a
 //! permission removed in the shell applies to the next command.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::DateTime;
@@ -23,18 +23,19 @@ use deputy_types::{FolderId, FolderRights, FolderUser, MessageFlags, RecipientId
 const OTHER_USERS: &str = "Other Users";
 
 /// The IMAP listener's backend.
+///
+/// SUBSCRIBE/UNSUBSCRIBE choices live in the store
+/// (`MailStore::subscriptions`), per principal and folder, so they survive a
+/// restart and every node sharing the store sees them. A folder without a
+/// choice counts as subscribed, so auto-mapped mailboxes appear without
+/// subscribing.
 pub struct ImapDoor {
     deputy: Arc<Deputy>,
-    /// SUBSCRIBE/UNSUBSCRIBE choices per (principal, personal mailbox), by
-    /// canonical name: kept in memory for the life of the process (the store
-    /// has no place for them yet). A mailbox without a choice counts as
-    /// subscribed, so auto-mapped mailboxes appear without subscribing.
-    subscriptions: Mutex<HashMap<(RecipientId, RecipientId), BTreeMap<String, bool>>>,
 }
 
 impl ImapDoor {
     pub fn new(deputy: Arc<Deputy>) -> Self {
-        Self { deputy, subscriptions: Mutex::new(HashMap::new()) }
+        Self { deputy }
     }
 }
 
@@ -267,10 +268,6 @@ impl ImapDoor {
         let (leaf, above) = parts.split_last().ok_or_else(missing)?;
         let parent = if above.len() <= skip { root } else { self.resolve(user, &above.join("/"))?.folder };
         Ok((parent, (*leaf).to_owned()))
-    }
-
-    fn subscription_key(user: &ImapUser) -> (RecipientId, RecipientId) {
-        (user.principal, user.personal)
     }
 
     fn ctx(&self, user: &ImapUser, command: &str) -> Ctx {
@@ -571,7 +568,9 @@ impl Backend for ImapDoor {
     async fn delete(&self, user: &ImapUser, mailbox: &str) -> Result<(), No> {
         let r = self.resolve(user, mailbox)?;
         let ctx = self.ctx(user, "DELETE");
-        self.deputy.delete_folder_as(&ctx, user.principal, r.folder).await.map_err(map_change)
+        // The core removes the folder's messages and subscriptions with it.
+        self.deputy.delete_folder_as(&ctx, user.principal, r.folder).await.map_err(map_change)?;
+        Ok(())
     }
 
     async fn rename(&self, user: &ImapUser, from: &str, to: &str) -> Result<(), No> {
@@ -585,21 +584,37 @@ impl Backend for ImapDoor {
     }
 
     async fn subscribe(&self, user: &ImapUser, mailbox: &str, subscribed: bool) -> Result<(), No> {
-        // RFC 3501 §6.3.6: SUBSCRIBE needs an existing mailbox; UNSUBSCRIBE does not.
-        if subscribed {
-            self.resolve(user, mailbox)?;
-        }
-        let mut all = self.subscriptions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        all.entry(Self::subscription_key(user)).or_default().insert(canonical(mailbox), subscribed);
-        Ok(())
+        // RFC 3501 §6.3.6: SUBSCRIBE needs an existing mailbox; UNSUBSCRIBE does
+        // not. Choices are kept per folder, so unsubscribing a name no folder
+        // has records nothing: no LSUB would show it anyway.
+        let folder = match self.resolve(user, mailbox) {
+            Ok(r) => r.folder,
+            Err(_) if !subscribed => return Ok(()),
+            Err(no) => return Err(no),
+        };
+        let store = self.deputy.mail_store();
+        store.set_subscription(user.principal, folder, subscribed).await.map_err(|e| map_err(e.into()))
     }
 
     async fn lsub(&self, user: &ImapUser, reference: &str, pattern: &str) -> Vec<MailboxInfo> {
+        let choices = match self.deputy.mail_store().subscriptions(user.principal).await {
+            Ok(choices) => choices,
+            Err(error) => {
+                // LSUB has no NO here; listing everything would show unsubscribed
+                // mailboxes as subscribed, so the answer is empty and logged.
+                tracing::error!(%error, "imap subscriptions could not be read");
+                return Vec::new();
+            }
+        };
+        let unsubscribed: Vec<FolderId> = choices.into_iter().filter(|(_, on)| !on).map(|(f, _)| f).collect();
         let mut listed = self.list(user, reference, pattern).await;
-        let all = self.subscriptions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(choices) = all.get(&Self::subscription_key(user)) {
-            listed.retain(|m| choices.get(&m.name) != Some(&false));
+        if unsubscribed.is_empty() {
+            return listed;
         }
+        // Names as this session spells them; namespace levels are no folder.
+        let folders: HashMap<String, FolderId> =
+            self.deputy.visible_folders(user.principal).iter().map(|f| (imap_name(user, f), f.folder)).collect();
+        listed.retain(|m| folders.get(&m.name).is_none_or(|f| !unsubscribed.contains(f)));
         listed
     }
 

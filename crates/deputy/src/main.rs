@@ -1,6 +1,7 @@
 //! `deputy`: the binary. It reads flags and environment (nothing else does),
 //! opens the store, and wires the doors to the core (interface.md).
 
+mod hybrid;
 mod imapdoor;
 mod keys;
 mod mailflow;
@@ -48,6 +49,8 @@ enum Command {
     Shell(shell::ShellArgs),
     /// Copy an embedded store into PostgreSQL and verify the copy (stop the server first).
     Migrate(migrate::MigrateArgs),
+    /// Two forests: hybrid configuration and directory sync (docs/hybrid.md).
+    Hybrid(hybrid::HybridArgs),
 }
 
 /// Opens the embedded store in `dir`: the organization, and its message store.
@@ -129,6 +132,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::Shell(args) => return shell::run(args),
+        Command::Hybrid(args) => return hybrid::run(args),
         Command::Migrate(args) => runtime.block_on(migrate::run(args)),
     };
     match result {

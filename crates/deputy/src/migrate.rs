@@ -177,6 +177,9 @@ impl Listing {
             bodies.hash.update(&b.raw);
             body_bytes += b.raw.len() as u64;
         }
+        let mut subscriptions = mail.subscriptions.clone();
+        // Backends list them in their own order; the digest must not care.
+        subscriptions.sort();
         let mut bytes = kind("body bytes", [body_bytes]);
         bytes.count = body_bytes;
         let kinds = vec![
@@ -196,6 +199,7 @@ impl Listing {
             bodies.finish("bodies"),
             bytes,
             kind("queue entries", &mail.queue),
+            kind("IMAP subscriptions", &subscriptions),
         ];
         Self { kinds }
     }
@@ -265,6 +269,7 @@ mod tests {
             }],
             bodies: vec![ExportedBody { id: BlobId(1), raw: raw.to_vec() }],
             queue: Vec::new(),
+            subscriptions: Vec::new(),
             next_body_id: 2,
             next_queue_id: 1,
         }

@@ -189,6 +189,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .merge(deputy_autodiscover::router(deputy.clone()))
         .merge(deputy_graph::router(graph))
         .merge(deputy_web::router(deputy.clone()))
+        .merge(deputy_hybrid::router(deputy.clone(), args.data.clone()))
+        .merge(deputy_caldav::router(deputy.clone()))
         .layer(axum::middleware::from_fn_with_state(deputy.clone(), caught_up));
     let http_stopped = stopped();
     tasks.spawn(async move {

@@ -98,19 +98,32 @@ fn two_nodes_share_grants_mail_and_the_queue() {
     let (status, _) = call(&b, "GET", "me/mailFolders/inbox/messages", &rob, None);
     assert_eq!(status, 200);
 
-    // A message delivered through A is read over IMAP on B.
+    // A message delivered through A is read over IMAP on B, and an IMAP
+    // UNSUBSCRIBE made on A (stored, not held by A) shows in B's LSUB.
     let megan = user_token(&a, "megan@contoso.test", PW, SHARED);
     let note = json!({"message": mail("for Mary via A", "mary@contoso.test", None)});
     assert_eq!(call(&a, "POST", "me/sendMail", &megan, Some(&note)).0, 202);
-    let script = format!(
-        "import imaplib\nM = imaplib.IMAP4('{}', {})\nM.login('mary@contoso.test', '{PW}')\nM.select('INBOX')\n\
-         typ, data = M.fetch('1:*', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')\nprint(data)\nM.logout()\n",
-        b.imap.ip(),
-        b.imap.port()
+    let as_mary = |node: &Server, body: &str| {
+        let script = format!(
+            "import imaplib\nM = imaplib.IMAP4('{}', {})\nM.login('mary@contoso.test', '{PW}')\n{body}\nM.logout()\n",
+            node.imap.ip(),
+            node.imap.port()
+        );
+        let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let text = as_mary(&a, "print('UNSUB', M.unsubscribe('\"Deleted Items\"'))");
+    assert!(text.contains("UNSUB ('OK'"), "{text}");
+    let text = as_mary(
+        &b,
+        "M.select('INBOX')\ntyp, data = M.fetch('1:*', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')\nprint(data)\n\
+         print('LSUB', M.lsub())",
     );
-    let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("for Mary via A"), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("for Mary via A"), "{text}");
+    let lsub = text.split("LSUB (").nth(1).unwrap_or_default();
+    assert!(lsub.contains("Sent Items") && !lsub.contains("Deleted Items"), "B sees A's UNSUBSCRIBE: {text}");
     drop(schema);
 }
 

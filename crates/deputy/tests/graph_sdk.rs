@@ -21,36 +21,9 @@ const PW: &str = "Str0ng!Passw0rd";
 /// The SDK release this test pins (supports Python 3.9 and later).
 const MSGRAPH_SDK: &str = "msgraph-sdk==1.65.0";
 
-/// A virtual environment with [`MSGRAPH_SDK`], made once per target dir. A
-/// marker written after a successful install tells a finished venv from one
-/// an interrupted run left behind.
+/// The interpreter of a virtual environment with [`MSGRAPH_SDK`].
 fn sdk_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("graph-sdk-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(format!(".installed-{MSGRAPH_SDK}"));
-    if marker.exists() {
-        return python;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).output();
-    match made {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!("python3 -m venv failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => panic!("this test needs python3 (3.9 or later) with the venv module: {e}"),
-    }
-    let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--timeout", "30", "--retries", "2"])
-        .arg(MSGRAPH_SDK)
-        .output()
-        .expect("run pip");
-    assert!(
-        pip.status.success(),
-        "could not install {MSGRAPH_SDK} from PyPI, which this test needs (is PyPI reachable?):\n{}{}",
-        String::from_utf8_lossy(&pip.stdout),
-        String::from_utf8_lossy(&pip.stderr)
-    );
-    std::fs::write(&marker, "").expect("write the venv marker");
-    python
+    support::python::venv_with("graph-sdk-venv", MSGRAPH_SDK)
 }
 
 #[test]

@@ -90,7 +90,8 @@ print('TRASH', M.select('"Other Users/mary/Deleted Items"'))
         ),
     );
     assert!(out.contains(r#""Other Users/mary/INBOX""#), "{out}");
-    assert!(out.contains(r#"(\\Trash) "/" "Other Users/mary/Deleted Items""#), "{out}");
+    assert!(out.contains(r#"(\\Trash \\HasNoChildren) "/" "Other Users/mary/Deleted Items""#), "{out}");
+    assert!(out.contains(r#"(\\Noselect \\HasChildren) "/" "Other Users/mary""#), "{out}");
     assert!(out.contains("SELECT ('OK', [b'2'])"), "{out}");
     assert!(out.contains("note 1") && out.contains("note 2"), "{out}");
     assert!(out.contains("STORE ('OK'") && out.contains("\\\\Seen"), "{out}");
@@ -439,7 +440,7 @@ print('AFTER', M.list())
     let lsub = out.split("LSUB (").nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
     assert!(out.contains("UNSUB ('OK'") && !lsub.contains("Deleted Items") && lsub.contains("Sent Items"), "{out}");
     let subscribed = out.split("SUBSCRIBED (").nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
-    assert!(subscribed.contains(r#"(\\Subscribed) "/" "INBOX""#), "{out}");
+    assert!(subscribed.contains(r#"(\\Subscribed \\HasChildren) "/" "INBOX""#), "{out}");
     assert!(!subscribed.contains("Deleted Items") && subscribed.contains("Sent Items"), "{out}");
     let after = out.split("AFTER (").nth(1).unwrap_or_default();
     assert!(after.contains("Deleted Items") && !after.contains("2026"), "{out}");
@@ -472,6 +473,52 @@ print('DELETE', M.delete('"Other Users/mary/INBOX/Old Projects"'))
     );
     assert!(out.contains("CREATE ('OK'") && out.contains("RENAME ('OK'") && out.contains("DELETE ('OK'"), "{out}");
     server.shell(r"Get-MailboxFolderPermission -Identity 'mary:\Inbox\Shared'").expect_ok();
+}
+
+/// Subscriptions are stored: an UNSUBSCRIBE outlives a restart, a deleted
+/// folder's choice goes with it (the same name made again is subscribed),
+/// and one principal's choice is not another's.
+#[test]
+fn subscriptions_survive_a_restart() {
+    let (dir, server) = org("imap-subscriptions");
+    server.shell("Add-MailboxPermission -Identity mary -User rob -AccessRights FullAccess").expect_ok();
+    let mary = |server: &Server, body: &str| imap_as(server, "mary@contoso.test", "M4ry!Passw0rd", body);
+    let out = mary(
+        &server,
+        r#"
+print('CREATE', M.create('Temp'), M.create('Projects'))
+print('UNSUB', M.unsubscribe('"Deleted Items"'), M.unsubscribe('Temp'), M.unsubscribe('Projects'))
+print('RESUB', M.subscribe('Projects'))
+print('DELETE', M.delete('Temp'))
+print('NOSUCH', M.unsubscribe('Nowhere'), M.subscribe('Nowhere'))
+"#,
+    );
+    assert!(out.contains("UNSUB ('OK'") && out.contains("RESUB ('OK'") && out.contains("DELETE ('OK'"), "{out}");
+    assert!(out.contains("NOSUCH ('OK'") && out.contains("('NO', [b'[NONEXISTENT]"), "{out}");
+    // Rob's own choice for Mary's Inbox leaves hers alone.
+    let out = imap(&server, "rob@contoso.test", r#"print('ROB', M.unsubscribe('"Other Users/mary/INBOX"'))"#);
+    assert!(out.contains("ROB ('OK'"), "{out}");
+    server.stop();
+
+    let server = Server::start(&dir.0);
+    let out = mary(
+        &server,
+        r#"
+print('CREATE', M.create('Temp'))
+print('LSUB', M.lsub())
+typ, dat = M._simple_command('LIST', '(SUBSCRIBED)', '""', '"*"')
+print('SUBSCRIBED', M._untagged_response(typ, dat, 'LIST'))
+"#,
+    );
+    for tag in ["LSUB (", "SUBSCRIBED ("] {
+        let listed = out.split(tag).nth(1).and_then(|l| l.lines().next()).unwrap_or_default();
+        assert!(!listed.contains("Deleted Items"), "unsubscribed before the restart: {out}");
+        assert!(listed.contains(r#""INBOX""#) && listed.contains("Sent Items"), "never unsubscribed: {out}");
+        assert!(listed.contains("Projects") && listed.contains("Temp"), "subscribed again, or new: {out}");
+    }
+    let out = imap(&server, "rob@contoso.test", "print('LSUB', M.lsub())");
+    assert!(!out.contains("Other Users/mary/INBOX\""), "Rob's choice outlives the restart too: {out}");
+    assert!(out.contains("Other Users/mary/Sent Items"), "{out}");
 }
 
 #[test]

@@ -143,7 +143,19 @@ fn any_state_and_not_authenticated_commands() {
     assert_eq!(r.len(), 2, "{r:?}");
     let caps: Vec<&str> = r[0].strip_prefix("* CAPABILITY ").expect("untagged CAPABILITY").split(' ').collect();
     assert_eq!(caps[0], "IMAP4rev1");
-    for cap in ["LITERAL+", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "ESEARCH", "CONDSTORE"] {
+    for cap in [
+        "LITERAL+",
+        "ENABLE",
+        "IDLE",
+        "NAMESPACE",
+        "UNSELECT",
+        "UIDPLUS",
+        "MOVE",
+        "ESEARCH",
+        "CONDSTORE",
+        "SEARCHRES",
+        "CHILDREN",
+    ] {
         assert!(caps.contains(&cap), "{cap} in {caps:?}");
     }
     assert!(caps.contains(&"AUTH=PLAIN") && caps.contains(&"STARTTLS"), "{caps:?}");
@@ -227,27 +239,41 @@ fn authenticated_state_commands() {
 
     // §6.3.9 LIST: "" asks for the delimiter; % stops at a level; * does not.
     assert_eq!(c.cmd(r#"A101 LIST "" """#), lines(&[r#"* LIST (\Noselect) "/" """#, "A101 OK LIST completed"]));
+    // CHILDREN (RFC 3348): every LIST line says whether the mailbox has children.
     let top = [
-        r#"* LIST (\Archive) "/" "Archive""#,
-        r#"* LIST (\Trash) "/" "Deleted Items""#,
-        r#"* LIST (\Drafts) "/" "Drafts""#,
-        r#"* LIST () "/" "INBOX""#,
-        r#"* LIST (\Junk) "/" "Junk Email""#,
-        r#"* LIST () "/" "Outbox""#,
-        r#"* LIST (\Sent) "/" "Sent Items""#,
-        r#"* LIST () "/" "owatagusiam""#,
+        r#"* LIST (\Archive \HasNoChildren) "/" "Archive""#,
+        r#"* LIST (\Trash \HasNoChildren) "/" "Deleted Items""#,
+        r#"* LIST (\Drafts \HasNoChildren) "/" "Drafts""#,
+        r#"* LIST (\HasNoChildren) "/" "INBOX""#,
+        r#"* LIST (\Junk \HasNoChildren) "/" "Junk Email""#,
+        r#"* LIST (\HasNoChildren) "/" "Outbox""#,
+        r#"* LIST (\Sent \HasNoChildren) "/" "Sent Items""#,
+        r#"* LIST (\HasChildren) "/" "owatagusiam""#,
     ];
     assert_eq!(c.cmd(r#"A102 LIST "" %"#), lines(&[&top[..], &["A102 OK LIST completed"]].concat()));
-    let all = [&top[..], &[r#"* LIST () "/" "owatagusiam/blurdybloop""#, "A103 OK LIST completed"]].concat();
+    let all =
+        [&top[..], &[r#"* LIST (\HasNoChildren) "/" "owatagusiam/blurdybloop""#, "A103 OK LIST completed"]].concat();
     assert_eq!(c.cmd(r#"A103 LIST "" *"#), lines(&all));
-    let under = lines(&[r#"* LIST () "/" "owatagusiam/blurdybloop""#, "A104 OK LIST completed"]);
+    let under = lines(&[r#"* LIST (\HasNoChildren) "/" "owatagusiam/blurdybloop""#, "A104 OK LIST completed"]);
     assert_eq!(c.cmd(r#"A104 LIST "owatagusiam/" %"#), under);
     assert_eq!(c.cmd(r#"A105 LIST "" "Sent*""#), lines(&[top[6], "A105 OK LIST completed"]));
     assert_eq!(c.cmd(r#"A106 LIST "" nothing-like-this"#), lines(&["A106 OK LIST completed"]));
+    // RFC 5258: several patterns list each mailbox once; RECURSIVEMATCH names
+    // an unsubscribed parent of a subscribed mailbox with CHILDINFO (§3.5).
+    let several = lines(&[top[3], top[6], "A107 OK LIST completed"]);
+    assert_eq!(c.cmd(r#"A107 LIST "" ("INBOX" "Sent*" INBOX)"#), several);
+    assert_eq!(c.cmd("A108 UNSUBSCRIBE owatagusiam"), lines(&["A108 OK UNSUBSCRIBE completed"]));
+    let parent = r#"* LIST (\HasChildren) "/" "owatagusiam" ("CHILDINFO" ("SUBSCRIBED"))"#;
+    assert_eq!(c.cmd(r#"A109 LIST (SUBSCRIBED RECURSIVEMATCH) "" "owa%""#), lines(&[parent, "A109 OK LIST completed"]));
+    assert_eq!(c.cmd(r#"A110 LIST (SUBSCRIBED) "" "owa%""#), lines(&["A110 OK LIST completed"]));
+    assert_eq!(c.cmd("A111 SUBSCRIBE owatagusiam"), lines(&["A111 OK SUBSCRIBE completed"]));
 
     // §6.3.6 RENAME.
     assert_eq!(c.cmd("A682 RENAME owatagusiam/blurdybloop sarasoop"), lines(&["A682 OK RENAME completed"]));
-    assert_eq!(c.cmd("A683 LIST \"\" sarasoop"), lines(&[r#"* LIST () "/" "sarasoop""#, "A683 OK LIST completed"]));
+    assert_eq!(
+        c.cmd("A683 LIST \"\" sarasoop"),
+        lines(&[r#"* LIST (\HasNoChildren) "/" "sarasoop""#, "A683 OK LIST completed"])
+    );
     assert_eq!(c.cmd("A684 RENAME blurdybloop x"), lines(&["A684 NO [NONEXISTENT] No such mailbox"]));
     assert_eq!(c.cmd("A685 RENAME sarasoop Drafts"), lines(&["A685 NO [ALREADYEXISTS] The new name is taken"]));
 
@@ -457,6 +483,47 @@ fn selected_state_commands() {
         lines(&[r#"* STATUS "Archive" (MESSAGES 2)"#, "A343 OK STATUS completed"])
     );
     assert_eq!(c.cmd("A344 CLOSE"), lines(&["A344 BAD Select a mailbox first"]));
+}
+
+/// IMAP4rev2 (RFC 9051) once enabled (§6.3.1): SELECT without RECENT and with
+/// its LIST line (§6.3.2), SEARCH answered by ESEARCH (§6.4.4, §7.3.4), UTF-8
+/// mailbox names (§5.1), STATUS SIZE (§6.3.11), and RENAME INBOX (§6.3.6)
+/// moving the messages and leaving INBOX empty.
+#[test]
+fn imap4rev2_session_and_rename_inbox() {
+    let (_dir, server) = seeded("imapc-rev2");
+    let mut c = Client::mary(&server);
+    assert_eq!(c.cmd("R1 ENABLE IMAP4rev2"), lines(&["* ENABLED IMAP4rev2", "R1 OK ENABLE completed"]));
+    let r = c.cmd("R2 SELECT INBOX");
+    assert!(r.contains(&"* 3 EXISTS".to_owned()) && !r.iter().any(|l| l.contains("RECENT")), "{r:?}");
+    assert!(r.iter().any(|l| l.starts_with("* LIST (") && l.ends_with(r#" "/" "INBOX""#)), "{r:?}");
+    let all = lines(&[r#"* ESEARCH (TAG "R3") ALL 1:3"#, "R3 OK SEARCH completed"]);
+    assert_eq!(c.cmd("R3 SEARCH SUBJECT note"), all);
+    let one = lines(&[r#"* ESEARCH (TAG "R4") UID ALL 2"#, "R4 OK SEARCH completed"]);
+    assert_eq!(c.cmd(r#"R4 UID SEARCH SUBJECT "note 2""#), one);
+    // SEARCHRES (§6.4.4.1, RFC 5182): SAVE alone answers nothing; `$` is the saved UIDs.
+    assert_eq!(c.cmd(r#"R41 SEARCH RETURN (SAVE) SUBJECT "note 2""#), lines(&["R41 OK SEARCH completed"]));
+    assert_eq!(c.cmd("R42 FETCH $ (UID)"), lines(&["* 2 FETCH (UID 2)", "R42 OK FETCH completed"]));
+    let saved = lines(&[r#"* ESEARCH (TAG "R43") ALL 1,3"#, "R43 OK SEARCH completed"]);
+    assert_eq!(c.cmd("R43 SEARCH NOT $"), saved);
+    assert_eq!(c.cmd(r#"R5 CREATE "Réunions/2026""#), lines(&["R5 OK CREATE completed"]));
+    let status = lines(&[r#"* STATUS "Réunions/2026" (MESSAGES 0 SIZE 0)"#, "R6 OK STATUS completed"]);
+    assert_eq!(c.cmd(r#"R6 STATUS "Réunions/2026" (MESSAGES SIZE)"#), status);
+    assert_eq!(c.cmd("R7 UNSELECT"), lines(&["R7 OK Mailbox closed"]));
+
+    assert_eq!(c.cmd(r#"R8 RENAME INBOX "Old Mail""#), lines(&["R8 OK RENAME completed"]));
+    let empty = lines(&[r#"* STATUS "INBOX" (MESSAGES 0)"#, "R9 OK STATUS completed"]);
+    assert_eq!(c.cmd("R9 STATUS INBOX (MESSAGES)"), empty);
+    let moved = lines(&[r#"* STATUS "Old Mail" (MESSAGES 3)"#, "R10 OK STATUS completed"]);
+    assert_eq!(c.cmd(r#"R10 STATUS "Old Mail" (MESSAGES)"#), moved);
+    c.cmd(r#"R11 SELECT "Old Mail""#);
+    let r = c.cmd("R12 FETCH 1:3 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+    for n in 1..=3 {
+        assert!(r.iter().any(|l| l.contains(&format!("Subject: note {n}"))), "{r:?}");
+    }
+    // Another rename of INBOX finds the name taken.
+    let r = c.cmd(r#"R13 RENAME INBOX "Old Mail""#);
+    assert!(r.len() == 1 && r[0].starts_with("R13 NO [ALREADYEXISTS] "), "{r:?}");
 }
 
 /// Issue 6's "Bad input" end to end: each is `BAD`/`NO` or a clean

@@ -53,6 +53,39 @@ const MAILBOX_ROUTES: &[(&str, &str)] = &[
     ("POST", "/mailFolders/{mailFolder-id}/messages/{message-id}/copy"),
     ("POST", "/mailFolders/{mailFolder-id}/messages/{message-id}/permanentDelete"),
     ("GET", "/delegatedMailboxes"),
+    ("GET", "/events"),
+    ("POST", "/events"),
+    ("GET", "/events/{event-id}"),
+    ("PATCH", "/events/{event-id}"),
+    ("DELETE", "/events/{event-id}"),
+    ("POST", "/events/{event-id}/accept"),
+    ("POST", "/events/{event-id}/decline"),
+    ("POST", "/events/{event-id}/tentativelyAccept"),
+    ("GET", "/calendarView"),
+    ("GET", "/calendar/events"),
+    ("POST", "/calendar/events"),
+    ("GET", "/calendar/events/{event-id}"),
+    ("PATCH", "/calendar/events/{event-id}"),
+    ("DELETE", "/calendar/events/{event-id}"),
+    ("POST", "/calendar/events/{event-id}/accept"),
+    ("POST", "/calendar/events/{event-id}/decline"),
+    ("POST", "/calendar/events/{event-id}/tentativelyAccept"),
+    ("GET", "/calendar/calendarView"),
+    ("POST", "/calendar/getSchedule"),
+    ("GET", "/calendar"),
+    ("GET", "/calendars"),
+    ("GET", "/calendar/calendarPermissions"),
+    ("POST", "/calendar/calendarPermissions"),
+    ("GET", "/calendar/calendarPermissions/{calendarPermission-id}"),
+    ("PATCH", "/calendar/calendarPermissions/{calendarPermission-id}"),
+    ("DELETE", "/calendar/calendarPermissions/{calendarPermission-id}"),
+    ("GET", "/mailboxSettings"),
+    ("PATCH", "/mailboxSettings"),
+    ("GET", "/delegates"),
+    ("POST", "/delegates"),
+    ("GET", "/delegates/{delegate-id}"),
+    ("PATCH", "/delegates/{delegate-id}"),
+    ("DELETE", "/delegates/{delegate-id}"),
 ];
 
 /// Every route of the door: (method, path template).
@@ -189,6 +222,9 @@ fn the_server_serves_the_checked_in_document_and_answers_every_listed_route() {
             .replace("{user-id}", "mary@contoso.test")
             .replace("{mailFolder-id}", "inbox")
             .replace("{message-id}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .replace("{event-id}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .replace("{calendarPermission-id}", "RGVmYXVsdA")
+            .replace("{delegate-id}", "00000000-0000-0000-0000-000000000000")
             .replace('$', "%24");
         let url = format!("{}{path}", server.url);
         let auth = format!("Bearer {token}");

@@ -18,7 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &["types"]),
     ("store-sqlite", &["store", "types"]),
     ("store-postgres", &["store", "types"]),
-    ("core", &["access", "directory", "store", "types"]),
+    ("core", &["access", "directory", "store", "calendar", "types"]),
     ("pwsh", &[]),
     ("cmdlets", &["pwsh", "core", "access", "directory", "store", "types"]),
     ("admin", &["core", "cmdlets", "pwsh"]),
@@ -27,8 +27,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("mailauth", &[]),
     ("outbound", &["core", "store", "mailauth", "types"]),
     ("autodiscover", &["core", "access", "types"]),
-    ("graph", &["core", "access", "store", "types"]),
+    ("graph", &["core", "access", "store", "calendar", "types"]),
     ("web", &["core", "cmdlets", "access", "types"]),
+    ("calendar", &[]),
+    ("hybrid", &["core", "access", "directory", "store", "types"]),
+    ("caldav", &["core", "access", "calendar", "types"]),
     ("deputy", &["*"]),
 ];
 

@@ -45,6 +45,14 @@ pub enum Need {
     Write,
     /// Send mail.
     Send,
+    /// Read calendars (`Calendars.Read`, `.Shared` elsewhere).
+    CalendarRead,
+    /// Change calendars and answer meetings (`Calendars.ReadWrite`).
+    CalendarWrite,
+    /// Read mailbox settings: the owner's own only (`MailboxSettings.Read`).
+    SettingsRead,
+    /// Change mailbox settings (`MailboxSettings.ReadWrite`).
+    SettingsWrite,
 }
 
 impl Need {
@@ -60,6 +68,15 @@ impl Need {
             }
             Self::Write => Scopes::MAIL_READWRITE | Scopes::MAIL_READWRITE_SHARED,
             Self::Send => Scopes::MAIL_SEND | Scopes::MAIL_SEND_SHARED,
+            Self::CalendarRead => {
+                Scopes::CALENDARS_READ
+                    | Scopes::CALENDARS_READWRITE
+                    | Scopes::CALENDARS_READ_SHARED
+                    | Scopes::CALENDARS_READWRITE_SHARED
+            }
+            Self::CalendarWrite => Scopes::CALENDARS_READWRITE | Scopes::CALENDARS_READWRITE_SHARED,
+            Self::SettingsRead => Scopes::MAILBOX_SETTINGS_READ | Scopes::MAILBOX_SETTINGS_READWRITE,
+            Self::SettingsWrite => Scopes::MAILBOX_SETTINGS_READWRITE,
         }
     }
 
@@ -69,6 +86,11 @@ impl Need {
             Self::Read => Scopes::MAIL_READ_SHARED | Scopes::MAIL_READWRITE_SHARED,
             Self::Write => Scopes::MAIL_READWRITE_SHARED,
             Self::Send => Scopes::MAIL_SEND_SHARED,
+            Self::CalendarRead => Scopes::CALENDARS_READ_SHARED | Scopes::CALENDARS_READWRITE_SHARED,
+            Self::CalendarWrite => Scopes::CALENDARS_READWRITE_SHARED,
+            // Graph has no shared mailbox-settings scope: only the owner
+            // (or an application) reads or changes them, even with Full Access.
+            Self::SettingsRead | Self::SettingsWrite => Scopes::empty(),
         }
     }
 
@@ -78,6 +100,10 @@ impl Need {
             Self::Read => Scopes::MAIL_READ | Scopes::MAIL_READWRITE | Scopes::MAIL_READ_BASIC_ALL,
             Self::Write => Scopes::MAIL_READWRITE,
             Self::Send => Scopes::MAIL_SEND,
+            Self::CalendarRead => Scopes::CALENDARS_READ | Scopes::CALENDARS_READWRITE,
+            Self::CalendarWrite => Scopes::CALENDARS_READWRITE,
+            Self::SettingsRead => Scopes::MAILBOX_SETTINGS_READ | Scopes::MAILBOX_SETTINGS_READWRITE,
+            Self::SettingsWrite => Scopes::MAILBOX_SETTINGS_READWRITE,
         }
     }
 }

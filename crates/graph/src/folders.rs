@@ -76,32 +76,9 @@ pub(crate) async fn list(call: &Call, mailbox: RecipientId, parent: Option<&str>
             items.push(item);
         }
     }
-    odata::sort(&mut items, &query.orderby);
-    let total = items.len();
-    let top = query.top.unwrap_or(DEFAULT_PAGE);
-    let page: Vec<Value> = items
-        .into_iter()
-        .skip(query.skip)
-        .take(top)
-        .map(|v| match v {
-            Value::Object(m) => Value::Object(odata::project(m, query.select.as_deref())),
-            other => other,
-        })
-        .collect();
-    let shown = page.len();
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(format!("{}/v1.0/$metadata#users('{}')/mailFolders", call.state.authority(&call.headers), mailbox.0)),
-    );
-    if query.count {
-        body.insert("@odata.count".into(), json!(total));
-    }
-    body.insert("value".into(), Value::Array(page));
-    if query.skip + shown < total {
-        body.insert("@odata.nextLink".into(), json!(next_link(call, query.skip + shown)));
-    }
-    Ok(axum::Json(Value::Object(body)).into_response())
+    let (total, page) = odata::page_of(items, &query, DEFAULT_PAGE);
+    let context = format!("{}/v1.0/$metadata#users('{}')/mailFolders", call.state.authority(&call.headers), mailbox.0);
+    Ok(axum::Json(odata::collection(&query, context, total, page, |skip| next_link(call, skip))).into_response())
 }
 
 /// `GET …/mailFolders/{id | well-known name}`.

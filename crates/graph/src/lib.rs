@@ -1,7 +1,10 @@
 //! The Microsoft Graph-compatible REST door (spec §7.3, interface.md): tokens
 //! from `POST /{tenant}/oauth2/v2.0/token`, the mail API under `/v1.0/` for
 //! `/me` and `/users/{id | userPrincipalName}`, Deputy's
-//! `/v1.0/me/delegatedMailboxes` (spec §8), and `/openapi.json`.
+//! `/v1.0/me/delegatedMailboxes` (spec §8), calendars (events, calendarView,
+//! meeting answers, calendarPermissions, getSchedule free/busy: spec §5,
+//! §10), mailboxSettings,
+//! Deputy's `/v1.0/me/delegates`, and `/openapi.json`.
 //!
 //! Invariant: this crate authenticates, translates JSON and OData to core
 //! calls and core outcomes to Graph's status codes and error bodies; every
@@ -9,14 +12,20 @@
 //! the one submission pipeline), afresh on each request.
 
 pub mod auth;
+mod calendar_permissions;
 mod delegated;
+mod delegates;
 pub mod error;
+mod event_json;
+mod events;
 mod folders;
 pub mod ids;
 mod mail;
+mod mailbox_settings;
 pub mod message;
 pub mod odata;
 pub mod path;
+mod schedule;
 pub mod scopes;
 pub mod token;
 

@@ -47,6 +47,7 @@ pub(crate) async fn handle(call: &Call, subject: Subject, resource: Resource) ->
         Resource::Folder { id } if m == Method::GET => folders::get(call, mailbox, &id).await,
         Resource::ChildFolders { id } if m == Method::GET => folders::list(call, mailbox, Some(&id)).await,
         Resource::DelegatedMailboxes if m == Method::GET => delegated::list(call, mailbox),
+        r if r.is_calendar() => crate::events::handle(call, mailbox, r).await,
         _ => Err(GraphError::method_not_allowed()),
     }
 }
@@ -311,28 +312,10 @@ async fn list(call: &Call, mailbox: RecipientId, folder: Option<&str>) -> Result
                 all.push(item);
             }
         }
-        odata::sort(&mut all, &query.orderby);
-        let total = all.len();
-        (total, all.into_iter().skip(query.skip).take(top).collect())
+        odata::page_of(all, &query, DEFAULT_PAGE)
     };
-    let shown = page.len();
-    let value: Vec<Value> = page
-        .into_iter()
-        .map(|v| match v {
-            Value::Object(m) => Value::Object(odata::project(m, query.select.as_deref())),
-            other => other,
-        })
-        .collect();
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(context(call, mailbox, "messages")));
-    if query.count {
-        body.insert("@odata.count".into(), json!(total));
-    }
-    body.insert("value".into(), Value::Array(value));
-    if query.skip + shown < total {
-        body.insert("@odata.nextLink".into(), json!(next_link(call, query.skip + shown)));
-    }
-    Ok(Json::ok(Value::Object(body)))
+    let context = context(call, mailbox, "messages");
+    Ok(Json::ok(odata::collection(&query, context, total, page, |skip| next_link(call, skip))))
 }
 
 /// The request's URL with `$skip` replaced.

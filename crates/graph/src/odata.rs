@@ -593,6 +593,45 @@ pub fn project(item: Map<String, Value>, select: Option<&[String]>) -> Map<Strin
     item.into_iter().filter(|(k, _)| keep(k)).collect()
 }
 
+/// Sorts items that are all in memory by `$orderby` and cuts the page
+/// `$skip`/`$top` asks for; returns how many there were in all, and the page.
+pub fn page_of(mut items: Vec<Value>, query: &Query, default_top: usize) -> (usize, Vec<Value>) {
+    sort(&mut items, &query.orderby);
+    let total = items.len();
+    (total, items.into_iter().skip(query.skip).take(query.top.unwrap_or(default_top)).collect())
+}
+
+/// Graph's body for one page of a collection: `@odata.context`,
+/// `@odata.count` when `$count=true`, `value` (each item narrowed by
+/// `$select`) and `@odata.nextLink` (made by `next_link` from the next
+/// `$skip`) when items remain. `total` counts every item that matched.
+pub fn collection(
+    query: &Query,
+    context: String,
+    total: usize,
+    page: Vec<Value>,
+    next_link: impl FnOnce(usize) -> String,
+) -> Value {
+    let shown = page.len();
+    let value: Vec<Value> = page
+        .into_iter()
+        .map(|v| match v {
+            Value::Object(m) => Value::Object(project(m, query.select.as_deref())),
+            other => other,
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(context));
+    if query.count {
+        body.insert("@odata.count".into(), Value::from(total));
+    }
+    body.insert("value".into(), Value::Array(value));
+    if query.skip + shown < total {
+        body.insert("@odata.nextLink".into(), Value::String(next_link(query.skip + shown)));
+    }
+    Value::Object(body)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -68,6 +68,76 @@ pub enum Resource {
     },
     /// `delegatedMailboxes` (Deputy's extension, spec §8).
     DelegatedMailboxes,
+    /// `events` or `calendar/events`.
+    Events,
+    /// `events/{id}` (also under `calendar`).
+    Event {
+        /// The event id.
+        id: String,
+    },
+    /// `events/{id}/{accept | decline | tentativelyAccept}`.
+    EventResponse {
+        /// The event id.
+        id: String,
+        /// The answer.
+        answer: EventAnswer,
+    },
+    /// `calendar`: the primary calendar.
+    Calendar,
+    /// `calendars`: the calendars (the primary one).
+    Calendars,
+    /// `calendarView` or `calendar/calendarView`.
+    CalendarView,
+    /// `calendar/getSchedule`: free/busy of several mailboxes.
+    GetSchedule,
+    /// `calendar/calendarPermissions`.
+    CalendarPermissions,
+    /// `calendar/calendarPermissions/{id}`.
+    CalendarPermission {
+        /// The permission id.
+        id: String,
+    },
+    /// `mailboxSettings`.
+    MailboxSettings,
+    /// `delegates` (Deputy's extension: Outlook's Delegate Access dialog).
+    Delegates,
+    /// `delegates/{id}`.
+    Delegate {
+        /// The delegate's id.
+        id: String,
+    },
+}
+
+/// An answer to a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventAnswer {
+    /// `accept`.
+    Accept,
+    /// `decline`.
+    Decline,
+    /// `tentativelyAccept`.
+    TentativelyAccept,
+}
+
+impl Resource {
+    /// Whether the calendar, mailbox settings and delegates handlers answer it.
+    pub fn is_calendar(&self) -> bool {
+        matches!(
+            self,
+            Self::Events
+                | Self::Event { .. }
+                | Self::EventResponse { .. }
+                | Self::Calendar
+                | Self::Calendars
+                | Self::CalendarView
+                | Self::GetSchedule
+                | Self::CalendarPermissions
+                | Self::CalendarPermission { .. }
+                | Self::MailboxSettings
+                | Self::Delegates
+                | Self::Delegate { .. }
+        )
+    }
 }
 
 /// Splits `name('key')` or `name(key)` into the name and the key.
@@ -130,8 +200,40 @@ fn message(id: &str, rest: &[&str]) -> Option<Resource> {
     })
 }
 
+fn event(rest: &[&str]) -> Option<Resource> {
+    Some(match rest {
+        [e] if is(e, "events") => Resource::Events,
+        [e, id] if is(e, "events") => Resource::Event { id: (*id).to_owned() },
+        [e, id, a] if is(e, "events") => {
+            let answer = [
+                ("accept", EventAnswer::Accept),
+                ("decline", EventAnswer::Decline),
+                ("tentativelyAccept", EventAnswer::TentativelyAccept),
+            ]
+            .into_iter()
+            .find(|(n, _)| is(a, n))?
+            .1;
+            Resource::EventResponse { id: (*id).to_owned(), answer }
+        }
+        [v] if is(v, "calendarView") => Resource::CalendarView,
+        _ => return None,
+    })
+}
+
 fn resource(rest: &[&str]) -> Option<Resource> {
     Some(match rest {
+        [e, ..] if is(e, "events") || is(e, "calendarView") => event(rest)?,
+        [c] if is(c, "calendar") => Resource::Calendar,
+        [c] if is(c, "calendars") => Resource::Calendars,
+        [c, g] if is(c, "calendar") && is(g, "getSchedule") => Resource::GetSchedule,
+        [c, p] if is(c, "calendar") && is(p, "calendarPermissions") => Resource::CalendarPermissions,
+        [c, p, id] if is(c, "calendar") && is(p, "calendarPermissions") => {
+            Resource::CalendarPermission { id: (*id).to_owned() }
+        }
+        [c, more @ ..] if is(c, "calendar") => event(more)?,
+        [s] if is(s, "mailboxSettings") => Resource::MailboxSettings,
+        [d] if is(d, "delegates") => Resource::Delegates,
+        [d, id] if is(d, "delegates") => Resource::Delegate { id: (*id).to_owned() },
         [] => Resource::User,
         [s] if is(s, "sendMail") => Resource::SendMail,
         [s] if is(s, "delegatedMailboxes") => Resource::DelegatedMailboxes,
@@ -170,6 +272,26 @@ mod tests {
             Some((Subject::Me, Resource::MessageAction { id: "X".into(), action: MessageAction::Move }))
         );
         assert_eq!(parse("me/messages/X/explode"), None);
+        assert_eq!(parse("me/calendar/events"), Some((Subject::Me, Resource::Events)));
+        assert_eq!(
+            parse("users/m@x.test/events/E1/tentativelyaccept"),
+            Some((
+                Subject::User("m@x.test".into()),
+                Resource::EventResponse { id: "E1".into(), answer: EventAnswer::TentativelyAccept }
+            ))
+        );
+        assert_eq!(parse("me/calendar/calendarView"), Some((Subject::Me, Resource::CalendarView)));
+        assert_eq!(
+            parse("me/calendar/calendarPermissions('P')"),
+            Some((Subject::Me, Resource::CalendarPermission { id: "P".into() }))
+        );
+        assert_eq!(
+            parse("users/m@x.test/calendar/getschedule"),
+            Some((Subject::User("m@x.test".into()), Resource::GetSchedule))
+        );
+        assert_eq!(parse("me/mailboxsettings"), Some((Subject::Me, Resource::MailboxSettings)));
+        assert_eq!(parse("me/events/E/explode"), None);
+        assert_eq!(parse("me/calendar/other"), None);
         assert_eq!(parse("groups/x"), None);
         assert_eq!(parse("(x)/me"), None);
     }

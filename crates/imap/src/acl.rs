@@ -58,11 +58,11 @@ fn astring(input: &[u8]) -> Option<(Vec<u8>, &[u8])> {
     }
 }
 
-fn mailbox(raw: &[u8]) -> Result<String, Malformed> {
+fn mailbox(raw: &[u8], utf8: bool) -> Result<String, Malformed> {
     if raw.eq_ignore_ascii_case(b"INBOX") {
         return Ok("INBOX".to_owned());
     }
-    utf7::decode(raw).map_err(|_| Malformed)
+    utf7::decode_name(raw, utf8).map_err(|_| Malformed)
 }
 
 fn text(raw: Vec<u8>) -> Result<String, Malformed> {
@@ -71,7 +71,7 @@ fn text(raw: Vec<u8>) -> Result<String, Malformed> {
 
 /// `Some((tag, Ok(command)))` for an ACL command, `Some((tag, Err))` for a
 /// malformed one, `None` when the message is no ACL command at all.
-pub(crate) fn parse(message: &[u8]) -> Option<(String, Result<AclCommand, Malformed>)> {
+pub(crate) fn parse(message: &[u8], utf8: bool) -> Option<(String, Result<AclCommand, Malformed>)> {
     let tag_end = message.iter().position(|&b| b == b' ')?;
     let tag = std::str::from_utf8(&message[..tag_end]).ok()?;
     if tag.is_empty() || !tag.bytes().all(|b| is_atom_char(b) && b != b'+') {
@@ -100,7 +100,7 @@ pub(crate) fn parse(message: &[u8]) -> Option<(String, Result<AclCommand, Malfor
     let mut args = args.into_iter();
     let mut next = || args.next().ok_or(Malformed);
     let command = (|| {
-        let mb = mailbox(&next()?)?;
+        let mb = mailbox(&next()?, utf8)?;
         Ok(match verb.as_str() {
             "MYRIGHTS" => AclCommand::MyRights { mailbox: mb },
             "GETACL" => AclCommand::GetAcl { mailbox: mb },
@@ -113,18 +113,25 @@ pub(crate) fn parse(message: &[u8]) -> Option<(String, Result<AclCommand, Malfor
 }
 
 /// Runs an ACL command for a signed-in user and writes its responses.
-pub(crate) async fn run<B: Backend>(backend: &B, user: &B::User, tag: &str, command: AclCommand, out: &mut Vec<u8>) {
+pub(crate) async fn run<B: Backend>(
+    backend: &B,
+    user: &B::User,
+    tag: &str,
+    command: AclCommand,
+    utf8: bool,
+    out: &mut Vec<u8>,
+) {
     let result = match command {
         AclCommand::MyRights { mailbox } => backend.myrights(user, &mailbox).await.map(|rights| {
             out.extend_from_slice(b"* MYRIGHTS ");
-            wire::mailbox(out, &mailbox);
+            wire::mailbox(out, &mailbox, utf8);
             out.push(b' ');
             wire::string(out, rights.as_bytes());
             out.extend_from_slice(b"\r\n");
         }),
         AclCommand::GetAcl { mailbox } => backend.getacl(user, &mailbox).await.map(|entries| {
             out.extend_from_slice(b"* ACL ");
-            wire::mailbox(out, &mailbox);
+            wire::mailbox(out, &mailbox, utf8);
             for (identifier, rights) in entries {
                 out.push(b' ');
                 wire::string(out, identifier.as_bytes());
@@ -136,7 +143,7 @@ pub(crate) async fn run<B: Backend>(backend: &B, user: &B::User, tag: &str, comm
         AclCommand::ListRights { mailbox, identifier } => {
             backend.listrights(user, &mailbox, &identifier).await.map(|rights| {
                 out.extend_from_slice(b"* LISTRIGHTS ");
-                wire::mailbox(out, &mailbox);
+                wire::mailbox(out, &mailbox, utf8);
                 out.push(b' ');
                 wire::string(out, identifier.as_bytes());
                 out.push(b' ');
@@ -166,7 +173,7 @@ mod tests {
     #[test]
     fn parses_acl_commands() {
         assert_eq!(
-            parse(b"a SETACL \"Other Users/mary/INBOX\" bob +lr\r\n"),
+            parse(b"a SETACL \"Other Users/mary/INBOX\" bob +lr\r\n", false),
             Some((
                 "a".into(),
                 Ok(AclCommand::SetAcl {
@@ -177,11 +184,11 @@ mod tests {
             ))
         );
         assert_eq!(
-            parse(b"b myrights {5+}\r\nINBOX\r\n"),
+            parse(b"b myrights {5+}\r\nINBOX\r\n", false),
             Some(("b".into(), Ok(AclCommand::MyRights { mailbox: "INBOX".into() })))
         );
-        assert_eq!(parse(b"c GETACL\r\n"), Some(("c".into(), Err(Malformed))));
-        assert_eq!(parse(b"d GETACL \"&AGE-\"\r\n"), Some(("d".into(), Err(Malformed))));
-        assert_eq!(parse(b"e FROB x\r\n"), None);
+        assert_eq!(parse(b"c GETACL\r\n", false), Some(("c".into(), Err(Malformed))));
+        assert_eq!(parse(b"d GETACL \"&AGE-\"\r\n", false), Some(("d".into(), Err(Malformed))));
+        assert_eq!(parse(b"e FROB x\r\n", false), None);
     }
 }

@@ -299,6 +299,24 @@ pub trait Backend: Send + Sync + 'static {
         Err(No::new(Code::Cannot, "Mailboxes can't be renamed here"))
     }
 
+    /// `RENAME INBOX to` (RFC 9051 §6.3.6): creates `to` and moves every
+    /// message of INBOX there, leaving INBOX empty. By default it is CREATE
+    /// then MOVE through the calls above, so the same rights apply (create
+    /// in the parent, delete from INBOX); a move that fails removes the new
+    /// mailbox again when it can.
+    async fn rename_inbox(&self, user: &Self::User, to: &str) -> Result<(), No> {
+        self.create(user, to).await?;
+        let moved = match self.select(user, "INBOX", false).await {
+            Ok(inbox) if inbox.uids.is_empty() => Ok(()),
+            Ok(inbox) => self.move_messages(user, "INBOX", &inbox.uids, to).await.map(|_| ()),
+            Err(no) => Err(no),
+        };
+        if moved.is_err() {
+            let _ = self.delete(user, to).await;
+        }
+        moved
+    }
+
     /// Subscribes to (`true`) or unsubscribes from a mailbox name (SUBSCRIBE, UNSUBSCRIBE).
     async fn subscribe(&self, user: &Self::User, mailbox: &str, subscribed: bool) -> Result<(), No> {
         let _ = (user, mailbox, subscribed);

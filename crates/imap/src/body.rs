@@ -115,6 +115,39 @@ pub(crate) fn section(raw: &[u8], section: &Section<'_>) -> Option<Vec<u8>> {
     })
 }
 
+/// A content transfer encoding BINARY can't undo (RFC 3516 §4.3: `[UNKNOWN-CTE]`).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct UnknownCte;
+
+/// `BINARY[section]` octets (RFC 9051 §6.4.5): the part's body with its
+/// content transfer encoding undone; the whole message as stored for an empty
+/// section; `Ok(None)` when the message has no such part.
+pub(crate) fn binary(raw: &[u8], part: &[std::num::NonZeroU32]) -> Result<Option<Vec<u8>>, UnknownCte> {
+    let Ok(part) = imap_codec::imap_types::core::Vec1::try_from(part.to_vec()) else { return Ok(Some(raw.to_vec())) };
+    let part = Part(part);
+    let Some(body) = section(raw, &Section::Part(part.clone())) else { return Ok(None) };
+    let header = section(raw, &Section::Mime(part)).unwrap_or_default();
+    let cte = fields(&header)
+        .into_iter()
+        .find_map(|f| {
+            let (name, value) = f.split_at(f.iter().position(|&b| b == b':')?);
+            name.trim_ascii().eq_ignore_ascii_case(b"Content-Transfer-Encoding").then(|| value[1..].trim_ascii())
+        })
+        .unwrap_or(b"7bit")
+        .to_ascii_lowercase();
+    match cte.as_slice() {
+        b"7bit" | b"8bit" | b"binary" => Ok(Some(body)),
+        b"base64" => {
+            let text: Vec<u8> = body.into_iter().filter(|b| !b.is_ascii_whitespace()).collect();
+            mail_parser::decoders::base64::base64_decode(&text).map(Some).ok_or(UnknownCte)
+        }
+        b"quoted-printable" => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(&body).map(Some).ok_or(UnknownCte)
+        }
+        _ => Err(UnknownCte),
+    }
+}
+
 /// The section as echoed in the response: `1.2.HEADER.FIELDS ("Subject")`.
 pub(crate) fn section_name(section: Option<&Section<'_>>) -> String {
     let part = |p: &Part| p.0.as_ref().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".");

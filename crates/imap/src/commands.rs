@@ -10,7 +10,6 @@ use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::flag::{Flag, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::sequence::SequenceSet;
-use imap_codec::imap_types::status::StatusDataItemName;
 
 use crate::acl::{AclCommand, Malformed};
 use crate::mailboxes::Listing;
@@ -34,6 +33,8 @@ pub(crate) struct Open {
     pub(crate) modseq: u64,
     /// Flag changes this session made and reported itself since (UID, mod-sequence).
     pub(crate) own: Vec<(u32, u64)>,
+    /// The UIDs `SEARCH RETURN (SAVE)` kept: the `$` of RFC 5182.
+    pub(crate) saved: Vec<u32>,
 }
 
 /// Everything a session remembers between commands.
@@ -46,12 +47,28 @@ pub(crate) struct State<B: Backend> {
     pub(crate) open: Option<Open>,
     /// CONDSTORE is enabled (RFC 7162 §3.1: by ENABLE or any command that uses it).
     pub(crate) condstore: bool,
+    /// `ENABLE IMAP4rev2` was given (RFC 9051 §6.3.1): ESEARCH answers, no
+    /// RECENT, mailbox names in UTF-8.
+    pub(crate) rev2: bool,
+    /// The number that stands for `$` in the command at hand (see `searchres`).
+    pub(crate) dollar: Option<u32>,
     failures: u32,
 }
 
 impl<B: Backend> State<B> {
     pub(crate) fn new(peer: SocketAddr, config: Arc<Config>, backend: Arc<B>) -> Self {
-        State { config, backend, peer, tls_active: false, user: None, open: None, condstore: false, failures: 0 }
+        State {
+            config,
+            backend,
+            peer,
+            tls_active: false,
+            user: None,
+            open: None,
+            condstore: false,
+            rev2: false,
+            dollar: None,
+            failures: 0,
+        }
     }
 
     /// Passwords may cross this connection.
@@ -61,7 +78,8 @@ impl<B: Backend> State<B> {
 
     pub(crate) fn capabilities(&self) -> String {
         let mut caps = String::from(
-            "IMAP4rev1 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk ESEARCH CONDSTORE",
+            "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk \
+             ESEARCH SEARCHRES CONDSTORE BINARY LIST-EXTENDED LIST-STATUS STATUS=SIZE CHILDREN",
         );
         if self.user.is_none() {
             if self.config.tls.is_some() && !self.tls_active {
@@ -118,11 +136,15 @@ impl<B: Backend> State<B> {
             }
             CommandBody::Enable { capabilities } if authenticated => {
                 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
-                // CONDSTORE is the one ENABLE-able extension implemented (RFC 5161 §3.1: others are ignored).
+                // CONDSTORE and IMAP4rev2 can be enabled (RFC 5161 §3.1: others are ignored).
                 let mut enabled = String::from("* ENABLED");
                 if capabilities.as_ref().iter().any(|c| matches!(c, CapabilityEnable::CondStore)) {
                     self.condstore = true;
                     enabled.push_str(" CONDSTORE");
+                }
+                if capabilities.as_ref().iter().any(|c| c.to_string().eq_ignore_ascii_case("IMAP4rev2")) {
+                    self.rev2 = true;
+                    enabled.push_str(" IMAP4rev2");
                 }
                 enabled.push_str("\r\n");
                 out.extend_from_slice(enabled.as_bytes());
@@ -151,43 +173,64 @@ impl<B: Backend> State<B> {
         match (self.user.as_ref(), command) {
             (None, _) => wire::status(out, tag, "BAD", None, "Sign in first"),
             (Some(_), Err(Malformed)) => wire::status(out, tag, "BAD", None, "Syntax error in ACL command"),
-            (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, out).await,
+            (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, self.rev2, out).await,
         }
         After::Continue
     }
 
-    /// A SEARCH with ESEARCH's `RETURN` options (parsed outside the codec).
+    /// A SEARCH with ESEARCH's `RETURN` options (parsed outside the codec);
+    /// `RETURN (SAVE …)` keeps the result as `$`, and a failed one empties it (RFC 5182 §2.1).
     pub(crate) async fn esearch(
         &mut self,
         command: Command<'static>,
-        ret: Result<crate::search::Return, ()>,
+        ret: Result<crate::search::Return, bool>,
         out: &mut Vec<u8>,
     ) -> After {
         let t = command.tag.as_ref().to_owned();
         let CommandBody::Search { charset, criteria, uid } = command.body else { return After::Continue };
-        match (self.user.as_ref(), self.open.as_ref(), ret) {
+        let dollar = self.dollar;
+        match (self.user.as_ref(), self.open.as_mut(), ret) {
             (None, _, _) => wire::status(out, &t, "BAD", None, "Sign in first"),
             (Some(_), None, _) => wire::status(out, &t, "BAD", None, "Select a mailbox first"),
-            (Some(_), Some(_), Err(())) => wire::status(out, &t, "BAD", None, "Unsupported RETURN option"),
+            (Some(_), Some(open), Err(save)) => {
+                if save {
+                    open.saved.clear();
+                }
+                wire::status(out, &t, "BAD", None, "Unsupported RETURN option");
+            }
             (Some(user), Some(open), Ok(ret)) => {
-                let criteria = criteria.into_inner();
+                let saved = crate::searchres::current(&open.saved, &open.uids);
+                let criteria = crate::searchres::criteria(criteria.into_inner(), dollar, &saved);
+                self.condstore |= criteria.iter().any(crate::condstore::searches_modseq);
                 let backend = &*self.backend;
-                crate::search::search(backend, user, open, &t, charset.as_ref(), &criteria, uid, Some(ret), out).await;
+                let found =
+                    crate::search::search(backend, user, open, &t, charset.as_ref(), &criteria, uid, Some(ret), out)
+                        .await;
+                if let Some(keep) = ret.saving(found.as_deref()) {
+                    open.saved = keep;
+                }
             }
         }
         After::Continue
     }
 
-    /// `LIST (SUBSCRIBED) reference pattern` (RFC 5258 §3.1), parsed outside the codec.
-    pub(crate) async fn list_subscribed(&mut self, command: Command<'static>, out: &mut Vec<u8>) -> After {
+    /// LIST with LIST-EXTENDED options (RFC 5258), parsed outside the codec.
+    pub(crate) async fn list_extended(
+        &mut self,
+        command: Command<'static>,
+        options: crate::mailboxes::ListOptions,
+        out: &mut Vec<u8>,
+    ) -> After {
         let t = command.tag.as_ref().to_owned();
         let CommandBody::List { reference, mailbox_wildcard } = command.body else { return After::Continue };
         match self.user.as_ref() {
             None => wire::status(out, &t, "BAD", None, "Sign in first"),
             Some(user) => {
+                let mut patterns = vec![mailbox_wildcard];
+                patterns.extend(options.more_patterns.iter().cloned());
+                let listing = Listing { lsub: false, options, utf8: self.rev2 };
                 let backend = &*self.backend;
-                crate::mailboxes::list(backend, user, &t, Listing::Subscribed, &reference, &mailbox_wildcard, out)
-                    .await;
+                crate::mailboxes::list(backend, user, &t, &listing, &reference, &patterns, out).await;
             }
         }
         After::Continue
@@ -250,7 +293,12 @@ impl<B: Backend> State<B> {
 
     async fn authenticated(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
         let Some(user) = self.user.as_ref() else { return After::Continue };
-        let body_kind = if matches!(body, CommandBody::Examine { .. }) { Kind::Examine } else { Kind::Other };
+        let body_kind = match body {
+            CommandBody::Examine { .. } => Kind::Examine,
+            CommandBody::Lsub { .. } => Kind::Lsub,
+            _ => Kind::Other,
+        };
+        let utf8 = self.rev2;
         let backend = Arc::clone(&self.backend);
         match body {
             CommandBody::Namespace => {
@@ -264,7 +312,7 @@ impl<B: Backend> State<B> {
                     line.extend_from_slice(b" (");
                     for n in kind {
                         line.push(b'(');
-                        wire::mailbox(&mut line, &n.prefix);
+                        wire::mailbox(&mut line, &n.prefix, self.rev2);
                         line.extend_from_slice(format!(" \"{}\")", n.delimiter).as_bytes());
                     }
                     line.push(b')');
@@ -273,33 +321,35 @@ impl<B: Backend> State<B> {
                 out.extend_from_slice(b"\r\n");
                 wire::status(out, t, "OK", None, "NAMESPACE completed");
             }
-            CommandBody::List { reference, mailbox_wildcard } => {
-                crate::mailboxes::list(&*backend, user, t, Listing::All, &reference, &mailbox_wildcard, out).await;
-            }
-            CommandBody::Lsub { reference, mailbox_wildcard } => {
-                crate::mailboxes::list(&*backend, user, t, Listing::Lsub, &reference, &mailbox_wildcard, out).await;
+            CommandBody::List { reference, mailbox_wildcard } | CommandBody::Lsub { reference, mailbox_wildcard } => {
+                let lsub = matches!(body_kind, Kind::Lsub);
+                let listing = Listing { lsub, utf8: self.rev2, ..Listing::default() };
+                let patterns = std::slice::from_ref(&mailbox_wildcard);
+                crate::mailboxes::list(&*backend, user, t, &listing, &reference, patterns, out).await;
             }
             CommandBody::Create { mailbox } => {
-                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Create(&mailbox), out).await;
+                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Create(&mailbox), utf8, out)
+                    .await;
             }
             CommandBody::Delete { mailbox } => {
-                if self.open.as_ref().is_some_and(|o| mailbox_name(&mailbox).is_ok_and(|n| n == o.name)) {
+                if self.open.as_ref().is_some_and(|o| mailbox_name(&mailbox, utf8).is_ok_and(|n| n == o.name)) {
                     // Deleting the selected mailbox deselects it first (as Dovecot does).
                     self.open = None;
                 }
-                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Delete(&mailbox), out).await;
+                crate::mailboxes::change(&*backend, user, t, crate::mailboxes::Change::Delete(&mailbox), utf8, out)
+                    .await;
             }
             CommandBody::Rename { from, to } => {
                 let change = crate::mailboxes::Change::Rename(&from, &to);
-                crate::mailboxes::change(&*backend, user, t, change, out).await;
+                crate::mailboxes::change(&*backend, user, t, change, utf8, out).await;
             }
             CommandBody::Subscribe { mailbox } => {
                 let change = crate::mailboxes::Change::Subscribe(&mailbox, true);
-                crate::mailboxes::change(&*backend, user, t, change, out).await;
+                crate::mailboxes::change(&*backend, user, t, change, utf8, out).await;
             }
             CommandBody::Unsubscribe { mailbox } => {
                 let change = crate::mailboxes::Change::Subscribe(&mailbox, false);
-                crate::mailboxes::change(&*backend, user, t, change, out).await;
+                crate::mailboxes::change(&*backend, user, t, change, utf8, out).await;
             }
             CommandBody::Select { mailbox, parameters } | CommandBody::Examine { mailbox, parameters } => {
                 let read_only = matches!(body_kind, Kind::Examine);
@@ -308,36 +358,20 @@ impl<B: Backend> State<B> {
                 return self.select(t, &mailbox, read_only, out).await;
             }
             CommandBody::Status { mailbox, item_names } => {
-                let Ok(name) = mailbox_name(&mailbox) else {
+                let Ok(name) = mailbox_name(&mailbox, utf8) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
-                match backend.select(user, &name, true).await {
-                    Ok(s) => {
-                        let items: Vec<String> = item_names
-                            .iter()
-                            .filter_map(|i| match i {
-                                StatusDataItemName::Messages => Some(format!("MESSAGES {}", s.uids.len())),
-                                StatusDataItemName::Recent => Some("RECENT 0".to_owned()),
-                                StatusDataItemName::UidNext => Some(format!("UIDNEXT {}", s.uidnext)),
-                                StatusDataItemName::UidValidity => Some(format!("UIDVALIDITY {}", s.uidvalidity)),
-                                StatusDataItemName::Unseen => Some(format!("UNSEEN {}", s.unseen)),
-                                StatusDataItemName::HighestModSeq => {
-                                    Some(format!("HIGHESTMODSEQ {}", s.highest_modseq.unwrap_or(0)))
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        out.extend_from_slice(b"* STATUS ");
-                        wire::mailbox(out, &name);
-                        out.extend_from_slice(format!(" ({})\r\n", items.join(" ")).as_bytes());
+                match crate::status::items(&*backend, user, &name, &item_names).await {
+                    Ok(values) => {
+                        crate::status::line(out, &name, utf8, &values);
                         wire::status(out, t, "OK", None, "STATUS completed");
                     }
                     Err(no) => wire::no(out, t, &no),
                 }
             }
             CommandBody::Append { mailbox, flags, date, message } => {
-                let Ok(name) = mailbox_name(&mailbox) else {
+                let Ok(name) = mailbox_name(&mailbox, utf8) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
@@ -397,15 +431,19 @@ impl<B: Backend> State<B> {
     async fn select(&mut self, t: &str, mailbox: &Mailbox<'static>, read_only: bool, out: &mut Vec<u8>) -> After {
         self.open = None;
         let Some(user) = self.user.as_ref() else { return After::Continue };
-        let Ok(name) = mailbox_name(mailbox) else {
+        let Ok(name) = mailbox_name(mailbox, self.rev2) else {
             wire::status(out, t, "BAD", None, "Invalid mailbox name");
             return After::Continue;
         };
         match self.backend.select(user, &name, read_only).await {
             Ok(s) => {
-                out.extend_from_slice(format!("* {} EXISTS\r\n* 0 RECENT\r\n", s.uids.len()).as_bytes());
+                out.extend_from_slice(format!("* {} EXISTS\r\n", s.uids.len()).as_bytes());
+                // IMAP4rev2 has neither \Recent nor the UNSEEN code (RFC 9051 appendix E).
+                if !self.rev2 {
+                    out.extend_from_slice(b"* 0 RECENT\r\n");
+                }
                 out.extend_from_slice(format!("* FLAGS {}\r\n", wire::flags(&s.flags)).as_bytes());
-                if let Some(seq) = s.first_unseen.and_then(|u| seq_of(&s.uids, u)) {
+                if let (false, Some(seq)) = (self.rev2, s.first_unseen.and_then(|u| seq_of(&s.uids, u))) {
                     out.extend_from_slice(format!("* OK [UNSEEN {seq}] First unseen\r\n").as_bytes());
                 }
                 // Nothing can be stored in a read-only mailbox (RFC 9051 §6.3.3's example).
@@ -417,10 +455,20 @@ impl<B: Backend> State<B> {
                     Some(m) => out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {m}] Highest\r\n").as_bytes()),
                     None => out.extend_from_slice(b"* OK [NOMODSEQ] No mod-sequences here\r\n"),
                 }
+                if self.rev2 {
+                    crate::mailboxes::selected_list(&*self.backend, user, &name, out).await;
+                }
                 let code = if s.read_only { "READ-ONLY" } else { "READ-WRITE" };
                 wire::status(out, t, "OK", Some(code), "SELECT completed");
                 let modseq = s.highest_modseq.unwrap_or(0);
-                self.open = Some(Open { name, uids: s.uids, read_only: s.read_only, modseq, own: Vec::new() });
+                self.open = Some(Open {
+                    name,
+                    uids: s.uids,
+                    read_only: s.read_only,
+                    modseq,
+                    own: Vec::new(),
+                    saved: Vec::new(),
+                });
             }
             Err(no) => wire::no(out, t, &no),
         }
@@ -430,6 +478,7 @@ impl<B: Backend> State<B> {
     async fn selected(&mut self, t: &str, body: CommandBody<'static>, out: &mut Vec<u8>) -> After {
         let (Some(user), Some(open)) = (self.user.as_ref(), self.open.as_mut()) else { return After::Continue };
         let backend = Arc::clone(&self.backend);
+        let dollar = self.dollar;
         // A sequence number beyond the session's view (`*` in an empty one) is
         // BAD (RFC 9051 §9, seq-number); UIDs that don't exist are just skipped.
         let set = match &body {
@@ -439,7 +488,7 @@ impl<B: Backend> State<B> {
             | CommandBody::Move { sequence_set, uid: false, .. } => Some(sequence_set),
             _ => None,
         };
-        if set.is_some_and(|s| !in_view(s, open.uids.len())) {
+        if set.is_some_and(|s| !crate::searchres::is_dollar(s, dollar) && !in_view(s, open.uids.len())) {
             wire::status(out, t, "BAD", None, "No such message sequence number");
             return After::Continue;
         }
@@ -454,23 +503,26 @@ impl<B: Backend> State<B> {
                 wire::status(out, t, "OK", None, "Mailbox closed");
             }
             CommandBody::Fetch { sequence_set, macro_or_item_names, uid, modifiers } => {
-                let uids = resolve(&open.uids, &sequence_set, uid);
+                let uids = uids_of(open, &sequence_set, uid, dollar);
                 let since = crate::condstore::changed_since(&modifiers);
                 self.condstore |= since.is_some() || crate::condstore::asks_modseq(&macro_or_item_names);
                 let names = &macro_or_item_names;
                 crate::fetch::fetch(&*backend, user, open, t, &uids, names, uid, since, out).await;
             }
             CommandBody::Search { charset, criteria, uid } => {
-                let criteria = criteria.into_inner();
+                let saved = crate::searchres::current(&open.saved, &open.uids);
+                let criteria = crate::searchres::criteria(criteria.into_inner(), dollar, &saved);
                 self.condstore |= criteria.iter().any(crate::condstore::searches_modseq);
-                crate::search::search(&*backend, user, open, t, charset.as_ref(), &criteria, uid, None, out).await;
+                // IMAP4rev2 answers SEARCH as `RETURN (ALL)` in an ESEARCH response (RFC 9051 §6.4.4).
+                let ret = self.rev2.then(crate::search::Return::all);
+                crate::search::search(&*backend, user, open, t, charset.as_ref(), &criteria, uid, ret, out).await;
             }
             CommandBody::Store { sequence_set, kind, response, flags, uid, modifiers } => {
                 if open.read_only {
                     wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
                     return After::Continue;
                 }
-                let uids = resolve(&open.uids, &sequence_set, uid);
+                let uids = uids_of(open, &sequence_set, uid, dollar);
                 let mode = match kind {
                     StoreType::Replace => StoreMode::Replace,
                     StoreType::Add => StoreMode::Add,
@@ -495,7 +547,7 @@ impl<B: Backend> State<B> {
                     return After::Continue;
                 }
                 let only = match &body {
-                    CommandBody::ExpungeUid { sequence_set } => Some(resolve(&open.uids, sequence_set, true)),
+                    CommandBody::ExpungeUid { sequence_set } => Some(uids_of(open, sequence_set, true, dollar)),
                     _ => None,
                 };
                 match backend.expunge(user, &open.name, only.as_deref()).await {
@@ -507,8 +559,8 @@ impl<B: Backend> State<B> {
                 }
             }
             CommandBody::Copy { sequence_set, mailbox, uid } => {
-                let uids = resolve(&open.uids, &sequence_set, uid);
-                let Ok(target) = mailbox_name(&mailbox) else {
+                let uids = uids_of(open, &sequence_set, uid, dollar);
+                let Ok(target) = mailbox_name(&mailbox, self.rev2) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
@@ -522,8 +574,8 @@ impl<B: Backend> State<B> {
                     wire::status(out, t, "NO", Some("READ-ONLY"), "Mailbox is read-only");
                     return After::Continue;
                 }
-                let uids = resolve(&open.uids, &sequence_set, uid);
-                let Ok(target) = mailbox_name(&mailbox) else {
+                let uids = uids_of(open, &sequence_set, uid, dollar);
+                let Ok(target) = mailbox_name(&mailbox, self.rev2) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
@@ -542,9 +594,10 @@ impl<B: Backend> State<B> {
     }
 }
 
-/// Which of SELECT and EXAMINE a command is.
+/// What an arm shared by two commands needs to tell them apart.
 enum Kind {
     Examine,
+    Lsub,
     Other,
 }
 
@@ -569,6 +622,15 @@ fn report_expunged(open: &mut Open, gone: &[u32], out: &mut Vec<u8>) {
 /// The sequence number of `uid` in the session's view.
 pub(crate) fn seq_of(uids: &[u32], uid: u32) -> Option<usize> {
     uids.binary_search(&uid).ok().map(|i| i + 1)
+}
+
+/// The UIDs a set names: `$` (the saved ones still in view) or a sequence set.
+fn uids_of(open: &Open, set: &SequenceSet, by_uid: bool, dollar: Option<u32>) -> Vec<u32> {
+    if crate::searchres::is_dollar(set, dollar) {
+        crate::searchres::current(&open.saved, &open.uids)
+    } else {
+        resolve(&open.uids, set, by_uid)
+    }
 }
 
 /// The UIDs a sequence set names, ascending; numbers outside the view are ignored.
@@ -620,17 +682,17 @@ fn flag_strings(flags: &[Flag<'_>]) -> Vec<String> {
     flags.iter().map(ToString::to_string).collect()
 }
 
-/// A mailbox name from the wire, decoded from modified UTF-7.
-pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String, utf7::InvalidName> {
+/// A mailbox name from the wire, decoded from modified UTF-7 (or UTF-8 when `utf8`).
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>, utf8: bool) -> Result<String, utf7::InvalidName> {
     match mailbox {
         Mailbox::Inbox => Ok("INBOX".to_owned()),
-        Mailbox::Other(other) => utf7::decode(other.as_ref()),
+        Mailbox::Other(other) => utf7::decode_name(other.as_ref(), utf8),
     }
 }
 
-pub(crate) fn list_pattern(pattern: &ListMailbox<'_>) -> Result<String, utf7::InvalidName> {
+pub(crate) fn list_pattern(pattern: &ListMailbox<'_>, utf8: bool) -> Result<String, utf7::InvalidName> {
     match pattern {
-        ListMailbox::Token(t) => utf7::decode(t.as_ref()),
-        ListMailbox::String(s) => utf7::decode(s.as_ref()),
+        ListMailbox::Token(t) => utf7::decode_name(t.as_ref(), utf8),
+        ListMailbox::String(s) => utf7::decode_name(s.as_ref(), utf8),
     }
 }

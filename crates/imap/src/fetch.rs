@@ -59,10 +59,11 @@ pub(crate) async fn fetch<B: Backend>(
                 want.raw = true;
                 want.set_seen |= !open.read_only;
             }
-            _ => {
-                wire::status(out, tag, "NO", Some("CANNOT"), "Data item not supported yet");
-                return;
+            MessageDataItemName::Binary { peek, .. } => {
+                want.raw = true;
+                want.set_seen |= !peek && !open.read_only;
             }
+            MessageDataItemName::BinarySize { .. } => want.raw = true,
         }
     }
     let mut messages = match backend.fetch(user, &open.name, uids, want).await {
@@ -75,6 +76,18 @@ pub(crate) async fn fetch<B: Backend>(
     }
     if let Some(since) = changed_since {
         messages.retain(|m| m.modseq.is_some_and(|n| n > since));
+    }
+    // A part BINARY can't decode refuses the whole FETCH (RFC 3516 §4.3).
+    for m in &messages {
+        for item in &items {
+            let section = match item {
+                MessageDataItemName::Binary { section, .. } | MessageDataItemName::BinarySize { section } => section,
+                _ => continue,
+            };
+            if crate::body::binary(m.raw.as_deref().unwrap_or_default(), section).is_err() {
+                return wire::status(out, tag, "NO", Some("UNKNOWN-CTE"), "Can't decode this part");
+            }
+        }
     }
     for m in messages {
         let Some(seq) = seq_of(&open.uids, m.uid) else { continue };
@@ -104,6 +117,14 @@ pub(crate) async fn fetch<B: Backend>(
                 MessageDataItemName::BodyExt { section, partial, .. } => {
                     body_ext(m.raw.as_deref().unwrap_or_default(), section.as_ref(), *partial)
                 }
+                MessageDataItemName::Binary { section, partial, .. } => {
+                    binary(m.raw.as_deref().unwrap_or_default(), section, *partial)
+                }
+                MessageDataItemName::BinarySize { section } => {
+                    let decoded = crate::body::binary(m.raw.as_deref().unwrap_or_default(), section);
+                    let size = decoded.ok().flatten().map_or(0, |d| d.len());
+                    format!("BINARY.SIZE[{}] {size}", dotted(section)).into_bytes()
+                }
                 MessageDataItemName::Body | MessageDataItemName::BodyStructure => {
                     let mut p = Vec::new();
                     let extended = matches!(item, MessageDataItemName::BodyStructure);
@@ -125,7 +146,6 @@ pub(crate) async fn fetch<B: Backend>(
                     wire::literal(&mut p, &octets);
                     p
                 }
-                _ => continue,
             };
             parts.push(part);
         }
@@ -159,6 +179,39 @@ fn body_ext(raw: &[u8], section: Option<&Section<'_>>, partial: Option<(u32, Non
                     &o[from..to]
                 }
             };
+            wire::literal(&mut p, cut);
+        }
+    }
+    p
+}
+
+/// `1.2` for a section path.
+fn dotted(section: &[NonZeroU32]) -> String {
+    section.iter().map(ToString::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// `BINARY[section]<origin> octets`: decoded, as a `~{n}` literal8 when it
+/// holds NUL (RFC 3516 §4.2), NIL when there is no such part.
+fn binary(raw: &[u8], section: &[NonZeroU32], partial: Option<(u32, NonZeroU32)>) -> Vec<u8> {
+    let mut p = format!("BINARY[{}]", dotted(section)).into_bytes();
+    if let Some((start, _)) = partial {
+        p.extend_from_slice(format!("<{start}>").as_bytes());
+    }
+    p.push(b' ');
+    match crate::body::binary(raw, section).ok().flatten() {
+        None => p.extend_from_slice(b"NIL"),
+        Some(o) => {
+            let cut = match partial {
+                None => &o[..],
+                Some((start, count)) => {
+                    let from = (start as usize).min(o.len());
+                    let to = from.saturating_add(count.get() as usize).min(o.len());
+                    &o[from..to]
+                }
+            };
+            if cut.contains(&0) {
+                p.push(b'~');
+            }
             wire::literal(&mut p, cut);
         }
     }

@@ -1,7 +1,11 @@
-//! Deputy's IMAP door: the server side of IMAP4rev1 (RFC 3501) with STARTTLS,
+//! Deputy's IMAP door: the server side of IMAP4rev1 (RFC 3501) and IMAP4rev2
+//! (RFC 9051: a session that enables it gets ESEARCH answers, no `\Recent`
+//! and UTF-8 mailbox names; BINARY, LIST-EXTENDED, LIST-STATUS and STATUS
+//! `SIZE` serve every session), with STARTTLS,
 //! SASL PLAIN and SASL-IR (RFC 4959), LITERAL+ (RFC 7888), ENABLE (5161),
 //! ID (2971), IDLE (2177), NAMESPACE (2342), UNSELECT (3691), UIDPLUS (4315),
-//! MOVE (6851), SPECIAL-USE (6154) attributes, ACL (4314), ESEARCH (4731) and
+//! MOVE (6851), SPECIAL-USE (6154) attributes, ACL (4314), ESEARCH (4731),
+//! SEARCHRES (5182), CHILDREN (3348) and
 //! CONDSTORE (7162: mod-sequences are the backend's, the engine carries them). Commands are parsed by
 //! `imap-codec`, whose `Fragmentizer` splits the byte stream into lines and
 //! literals so that literal sizes are checked before a byte of them is read;
@@ -33,7 +37,9 @@ mod envelope;
 mod fetch;
 mod mailboxes;
 mod search;
+mod searchres;
 mod session;
+mod status;
 mod utf7;
 mod wire;
 

@@ -1,5 +1,5 @@
 //! SEARCH and UID SEARCH (RFC 3501 §6.4.4), with ESEARCH's `RETURN (MIN MAX
-//! COUNT ALL)` (RFC 4731). The codec does not parse `RETURN`, so a command
+//! COUNT ALL)` (RFC 4731) and SEARCHRES's `SAVE` (RFC 5182). The codec does not parse `RETURN`, so a command
 //! carrying it is rewritten without it and handed to the codec again. The
 //! backend supplies the messages (through its FETCH call, which checks the
 //! right to read); the criteria are evaluated here.
@@ -22,11 +22,34 @@ pub(crate) struct Return {
     max: bool,
     count: bool,
     all: bool,
+    /// Keep the result as `$` (RFC 5182).
+    save: bool,
+}
+
+impl Return {
+    /// `RETURN (ALL)`, what IMAP4rev2 answers a plain SEARCH with.
+    pub(crate) fn all() -> Self {
+        Return { all: true, ..Return::default() }
+    }
+
+    /// What `$` becomes after a search that found `found` (UIDs, ascending;
+    /// `None` when it failed): `None` when the search does not save.
+    pub(crate) fn saving(self, found: Option<&[u32]>) -> Option<Vec<u32>> {
+        let all_or_count = self.all || self.count;
+        self.save
+            .then(|| found.map(|f| crate::searchres::to_save(f, self.min, self.max, all_or_count)).unwrap_or_default())
+    }
+
+    /// Only `SAVE`: no ESEARCH response at all (RFC 5182 §2.4).
+    fn only_save(self) -> bool {
+        self == Return { save: true, ..Return::default() }
+    }
 }
 
 /// `tag [UID ]SEARCH RETURN (opts) criteria`: the command without `RETURN`,
-/// and the options; `None` when the message is not such a command.
-pub(crate) fn parse_return(message: &[u8]) -> Option<(Command<'static>, Result<Return, ()>)> {
+/// and the options (or, when one is unknown, whether `SAVE` was among them);
+/// `None` when the message is not such a command.
+pub(crate) fn parse_return(message: &[u8]) -> Option<(Command<'static>, Result<Return, bool>)> {
     let tag_end = message.iter().position(|&b| b == b' ')?;
     let (tag, rest) = message.split_at(tag_end + 1);
     let upper = |n: usize| rest.get(..n).map(<[u8]>::to_ascii_uppercase);
@@ -49,24 +72,26 @@ pub(crate) fn parse_return(message: &[u8]) -> Option<(Command<'static>, Result<R
     line.extend_from_slice(criteria);
     let (_, command) = CommandCodec::default().decode(&line).ok()?;
     let mut ret = Return::default();
-    let mut valid = Ok(());
+    let mut valid = true;
     for option in options.split_ascii_whitespace() {
         match option.to_ascii_uppercase().as_str() {
             "MIN" => ret.min = true,
             "MAX" => ret.max = true,
             "COUNT" => ret.count = true,
             "ALL" => ret.all = true,
-            _ => valid = Err(()),
+            "SAVE" => ret.save = true,
+            _ => valid = false,
         }
     }
     // `RETURN ()` means `RETURN (ALL)` (RFC 4731 §3.1).
     if ret == Return::default() {
         ret.all = true;
     }
-    Some((command.into_static(), valid.map(|()| ret)))
+    Some((command.into_static(), if valid { Ok(ret) } else { Err(ret.save) }))
 }
 
-/// Runs a search over the selected mailbox and writes `* SEARCH` (or `* ESEARCH` when `ret` is given).
+/// Runs a search over the selected mailbox and writes `* SEARCH` (or `*
+/// ESEARCH` when `ret` is given); the UIDs found, or `None` when it failed.
 #[expect(clippy::too_many_arguments, reason = "one call site per form; a struct would only rename the parameters")]
 pub(crate) async fn search<B: Backend>(
     backend: &B,
@@ -78,13 +103,13 @@ pub(crate) async fn search<B: Backend>(
     by_uid: bool,
     ret: Option<Return>,
     out: &mut Vec<u8>,
-) {
+) -> Option<Vec<u32>> {
     // Strings are compared as UTF-8, of which US-ASCII is a subset (RFC 9051 §6.4.4).
     if let Some(cs) = charset
         && !["UTF-8", "US-ASCII"].iter().any(|ok| cs.as_ref().eq_ignore_ascii_case(ok))
     {
         wire::status(out, tag, "NO", Some("BADCHARSET (UTF-8)"), "Only UTF-8 is supported");
-        return;
+        return None;
     }
     let want = FetchItems { raw: criteria.iter().any(criteria::needs_content), set_seen: false };
     let bounds = Bounds {
@@ -99,13 +124,20 @@ pub(crate) async fn search<B: Backend>(
     for uids in open.uids.chunks(batch) {
         let messages = match backend.fetch(user, &open.name, uids, want).await {
             Ok(m) => m,
-            Err(no) => return wire::no(out, tag, &no),
+            Err(no) => {
+                wire::no(out, tag, &no);
+                return None;
+            }
         };
         matching(&messages, open, criteria, bounds, by_uid, &mut found, &mut highest);
     }
     found.sort_unstable();
     answer(out, tag, &found, by_uid, ret, highest.filter(|_| !found.is_empty()));
     wire::status(out, tag, "OK", None, "SEARCH completed");
+    if by_uid {
+        return Some(found);
+    }
+    Some(found.iter().filter_map(|&seq| open.uids.get(usize::try_from(seq).ok()?.checked_sub(1)?).copied()).collect())
 }
 
 /// Adds the sequence numbers (or UIDs) of the messages that satisfy every key.
@@ -154,6 +186,7 @@ fn answer(out: &mut Vec<u8>, tag: &str, found: &[u32], by_uid: bool, ret: Option
             }
             out.extend_from_slice(b"\r\n");
         }
+        Some(r) if r.only_save() => {}
         Some(r) => {
             out.extend_from_slice(b"* ESEARCH (TAG ");
             wire::string(out, tag.as_bytes());
@@ -194,7 +227,10 @@ mod tests {
         assert_eq!(ret, Ok(Return { min: true, count: true, ..Return::default() }));
         let (_, ret) = parse_return(b"t2 search return () ALL\r\n").expect("esearch");
         assert_eq!(ret, Ok(Return { all: true, ..Return::default() }));
-        assert_eq!(parse_return(b"t3 SEARCH RETURN (SAVE) ALL\r\n").map(|(_, r)| r), Some(Err(())));
+        let (_, ret) = parse_return(b"t3 SEARCH RETURN (SAVE) ALL\r\n").expect("esearch");
+        assert!(ret.is_ok_and(Return::only_save));
+        assert_eq!(parse_return(b"t3 SEARCH RETURN (SAVE NOPE) ALL\r\n").map(|(_, r)| r), Some(Err(true)));
+        assert_eq!(parse_return(b"t3 SEARCH RETURN (NOPE) ALL\r\n").map(|(_, r)| r), Some(Err(false)));
         assert!(parse_return(b"t4 SEARCH ALL\r\n").is_none());
         assert!(parse_return(b"t5 FETCH RETURN (MIN) ALL\r\n").is_none());
     }

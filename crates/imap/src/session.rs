@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use imap_codec::decode::Decoder;
 use imap_codec::fragmentizer::{FragmentInfo, Fragmentizer, LiteralAnnouncement};
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::core::LiteralMode;
@@ -138,26 +139,16 @@ where
             continue;
         }
         let after = match std::mem::replace(&mut mode, Mode::Command) {
-            Mode::Command => match frag.decode_message(&CommandCodec::default()) {
-                Ok(command) => {
-                    let command = command.into_static();
-                    state.command(command, &mut out, &mut mode).await
-                }
-                Err(_) if let Some((command, ret)) = crate::search::parse_return(frag.message_bytes()) => {
-                    state.esearch(command, ret, &mut out).await
-                }
-                Err(_) if let Some(command) = crate::mailboxes::parse_list_subscribed(frag.message_bytes()) => {
-                    state.list_subscribed(command, &mut out).await
-                }
-                Err(_) => match crate::acl::parse(frag.message_bytes()) {
-                    Some((tag, command)) => state.acl(&tag, command, &mut out).await,
-                    None => {
-                        let tag = frag.decode_tag().map(|t| t.as_ref().to_owned());
-                        wire::status(&mut out, tag.as_deref().unwrap_or("*"), "BAD", None, "Syntax error");
-                        After::Continue
+            Mode::Command => {
+                state.dollar = None;
+                match frag.decode_message(&CommandCodec::default()) {
+                    Ok(command) => {
+                        let command = command.into_static();
+                        state.command(command, &mut out, &mut mode).await
                     }
-                },
-            },
+                    Err(_) => undecoded(state, &frag, &mut out, &mut mode).await,
+                }
+            }
             Mode::Authenticate(tag) => match frag.decode_message(&AuthenticateDataCodec::default()) {
                 Ok(data) => {
                     let data = data.into_static();
@@ -192,6 +183,40 @@ where
         if out.len() >= FLUSH_AT {
             stream.write_all(&out).await?;
             out.clear();
+        }
+    }
+}
+
+/// A message the codec refused: a command using SEARCHRES's `$`, a SEARCH
+/// with `RETURN`, a LIST with LIST-EXTENDED's options or several patterns,
+/// an ACL command, or a syntax error.
+async fn undecoded<B: Backend>(state: &mut State<B>, frag: &Fragmentizer, out: &mut Vec<u8>, mode: &mut Mode) -> After {
+    let message = frag.message_bytes();
+    let substituted = crate::searchres::substitute(message);
+    let (bytes, marker) = match &substituted {
+        Some((line, marker)) => (line.as_slice(), Some(*marker)),
+        None => (message, None),
+    };
+    state.dollar = marker;
+    if marker.is_some()
+        && let Ok((_, command)) = CommandCodec::default().decode(bytes)
+    {
+        let command = command.into_static();
+        return state.command(command, out, mode).await;
+    }
+    if let Some((command, ret)) = crate::search::parse_return(bytes) {
+        return state.esearch(command, ret, out).await;
+    }
+    state.dollar = None;
+    if let Some((command, options)) = crate::mailboxes::parse_list_extended(message) {
+        return state.list_extended(command, options, out).await;
+    }
+    match crate::acl::parse(message, state.rev2) {
+        Some((tag, command)) => state.acl(&tag, command, out).await,
+        None => {
+            let tag = frag.decode_tag().map(|t| t.as_ref().to_owned());
+            wire::status(out, tag.as_deref().unwrap_or("*"), "BAD", None, "Syntax error");
+            After::Continue
         }
     }
 }

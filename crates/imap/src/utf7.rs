@@ -56,6 +56,20 @@ pub fn decode(wire: &[u8]) -> Result<String, InvalidName> {
     Ok(out)
 }
 
+/// Decodes a wire mailbox name as the session speaks: modified UTF-7, or
+/// UTF-8 once IMAP4rev2 is enabled (RFC 9051 §5.1, where `&` is just `&`).
+pub(crate) fn decode_name(wire: &[u8], utf8: bool) -> Result<String, InvalidName> {
+    if !utf8 {
+        return decode(wire);
+    }
+    let name = std::str::from_utf8(wire).map_err(|_| InvalidName)?;
+    // Net-Unicode (RFC 5198) has no control characters.
+    if name.chars().any(char::is_control) {
+        return Err(InvalidName);
+    }
+    Ok(name.to_owned())
+}
+
 /// Encodes a UTF-8 mailbox name for the wire.
 pub fn encode(name: &str) -> String {
     let mut out = String::new();
@@ -105,6 +119,14 @@ mod tests {
         assert_eq!(encode(name), "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
         assert_eq!(decode(b"~peter/mail/&U,BTFw-/&ZeVnLIqe-").as_deref(), Ok(name));
         assert_eq!(decode(b"a&-b").as_deref(), Ok("a&b"));
+    }
+
+    #[test]
+    fn utf8_names_are_taken_as_they_are() {
+        assert_eq!(decode_name("台北&a".as_bytes(), true).as_deref(), Ok("台北&a"));
+        assert_eq!(decode_name(b"&U,BTFw-", false).as_deref(), Ok("台北"));
+        assert_eq!(decode_name(b"\xff", true), Err(InvalidName));
+        assert_eq!(decode_name(b"a\x01", true), Err(InvalidName));
     }
 
     #[test]

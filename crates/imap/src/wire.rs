@@ -26,9 +26,23 @@ pub fn literal(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
-/// Appends a mailbox name in modified UTF-7, quoted.
-pub fn mailbox(out: &mut Vec<u8>, name: &str) {
-    string(out, crate::utf7::encode(name).as_bytes());
+/// Appends a mailbox name, quoted: in modified UTF-7, or in UTF-8 for an
+/// IMAP4rev2 session (RFC 9051's quoted strings may hold UTF-8).
+pub fn mailbox(out: &mut Vec<u8>, name: &str, utf8: bool) {
+    if !utf8 {
+        return string(out, crate::utf7::encode(name).as_bytes());
+    }
+    if name.chars().any(char::is_control) {
+        return literal(out, name.as_bytes());
+    }
+    out.push(b'"');
+    for &b in name.as_bytes() {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// Text safe for one response line: no CR, LF or other control characters.

@@ -1,8 +1,10 @@
 //! Hostile input against the engine (issue 6, "Bad input"): literals over the
 //! limit, unterminated literals, 10,000-deep parentheses, invalid mailbox
-//! names, 10,000 pipelined commands, and a deterministic mutation fuzzer over
-//! a corpus of valid commands. Each is answered `BAD`/`NO` or ends the
-//! session cleanly; none panics, and every tagged command is answered.
+//! names, 10,000 pipelined commands, a deterministic mutation fuzzer over a
+//! corpus of valid commands (AUTHENTICATE PLAIN exchanges and IDLE/DONE
+//! included), and a proptest of arbitrary bytes through the command parser.
+//! Each is answered `BAD`/`NO` or ends the session cleanly; none panics, and
+//! every tagged command is answered.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test scaffolding: a failed expectation is a failed test")]
 
@@ -181,6 +183,27 @@ const CORPUS: &[&[u8]] = &[
     b"t UID EXPUNGE 1\r\n",
     b"t CHECK\r\n",
     b"t UNSELECT\r\n",
+    b"t IDLE\r\nDONE\r\n",
+    b"t IDLE\r\ndone\r\nu NOOP\r\n",
+    b"t ENABLE IMAP4rev2\r\nu SEARCH ALL\r\n",
+    b"t LIST \"\" \"*\" RETURN (SUBSCRIBED CHILDREN STATUS (MESSAGES SIZE))\r\n",
+    b"t FETCH 1 (BINARY.PEEK[1]<0.5> BINARY.SIZE[1] BINARY[])\r\n",
+    b"t STATUS INBOX (SIZE DELETED)\r\n",
+    b"t RENAME INBOX Old\r\n",
+];
+
+/// What a session that has not signed in starts from: SASL PLAIN with and
+/// without an initial response, cancelled, wrong, or not base64 at all.
+const AUTH_CORPUS: &[&[u8]] = &[
+    b"t AUTHENTICATE PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\nu SELECT INBOX\r\n",
+    b"t AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\nu IDLE\r\nDONE\r\n",
+    b"t AUTHENTICATE PLAIN\r\n*\r\n",
+    b"t AUTHENTICATE PLAIN\r\nAGJvYgB3cm9uZw==\r\n",
+    b"t AUTHENTICATE PLAIN\r\n!!not*base64==\r\n",
+    b"t AUTHENTICATE PLAIN\r\nYWxpY2U=\r\n",
+    b"t AUTHENTICATE PLAIN =\r\n",
+    b"t authenticate plain\r\n\r\n",
+    b"t AUTHENTICATE LOGIN\r\n",
 ];
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -217,7 +240,11 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
             2 if at < input.len() => input[at] = byte,
             3 => {
                 // Splice a piece of another corpus entry.
-                let other = CORPUS[rng.below(CORPUS.len())];
+                let other = if rng.below(4) == 0 {
+                    AUTH_CORPUS[rng.below(AUTH_CORPUS.len())]
+                } else {
+                    CORPUS[rng.below(CORPUS.len())]
+                };
                 let from = rng.below(other.len());
                 let to = from + rng.below(other.len() - from + 1);
                 input.splice(at..at, other[from..to].iter().copied());
@@ -245,13 +272,18 @@ async fn mutated_commands_never_panic_and_every_command_is_answered() {
     let rt_budget = std::time::Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut cases = 0;
+    // Whether AUTHENTICATE and IDLE were among the inputs at all.
+    let mut reached = (false, false);
     while cases < 20_000 && rt_budget.elapsed() < Duration::from_secs(5) {
         cases += 1;
-        let mut input = b"a LOGIN alice secret\r\nb SELECT INBOX\r\n".to_vec();
+        // One session in four has not signed in and runs an AUTHENTICATE exchange.
+        let signed_in = rng.below(4) != 0;
+        let mut input = if signed_in { b"a LOGIN alice secret\r\nb SELECT INBOX\r\n".to_vec() } else { Vec::new() };
+        let corpus = if signed_in { CORPUS } else { AUTH_CORPUS };
         for _ in 0..rng.below(3) {
-            input.extend_from_slice(CORPUS[rng.below(CORPUS.len())]);
+            input.extend_from_slice(corpus[rng.below(corpus.len())]);
         }
-        let seed = CORPUS[rng.below(CORPUS.len())];
+        let seed = corpus[rng.below(corpus.len())];
         let mutated = if rng.below(8) == 0 {
             // Arbitrary bytes, not derived from a command.
             (0..rng.below(300)).map(|_| u8::try_from(rng.next() & 0xff).unwrap()).collect()
@@ -260,6 +292,8 @@ async fn mutated_commands_never_panic_and_every_command_is_answered() {
         };
         input.extend_from_slice(&mutated);
         input.extend_from_slice(b"\r\nzz NOOP\r\n");
+        reached.0 |= upper_contains(&input, b"AUTHENTICATE");
+        reached.1 |= upper_contains(&input, b"IDLE");
         let out = session(&input, 1 << 16, Config::new("imap.test")).await;
         let case = String::from_utf8_lossy(&mutated);
         assert!(out.starts_with("* OK"), "case {case:?}: {out}");
@@ -267,14 +301,48 @@ async fn mutated_commands_never_panic_and_every_command_is_answered() {
             panic!("case {case:?}: {e}\n{out}");
         }
         // A literal the mutation announced may swallow `zz NOOP` into its
-        // command; then the last response must answer that command (or ask for
+        // command, and so may an AUTHENTICATE or IDLE waiting for its next
+        // line; then the last response must answer that command (or ask for
         // the rest of the literal).
         let last = out.trim_end_matches("\r\n").rsplit("\r\n").next().unwrap_or_default();
         let last_answers = last.starts_with('+') || tagged(last).len() == 1 || last.starts_with("* BAD ");
-        let swallowed = mutated.contains(&b'{') && last_answers;
+        let upper = String::from_utf8_lossy(&mutated).to_ascii_uppercase();
+        let waits = mutated.contains(&b'{') || upper.contains("AUTHENTICATE") || upper.contains("IDLE");
+        let swallowed = waits && last_answers;
         assert!(out.contains("\r\nzz OK") || out.contains("* BYE") || swallowed, "case {case:?}: {out}");
     }
     assert!(cases >= 100, "only {cases} cases ran in the budget");
+    assert!(reached.0 && reached.1, "AUTHENTICATE and IDLE reached: {reached:?}");
+}
+
+fn upper_contains(input: &[u8], word: &[u8]) -> bool {
+    input.to_ascii_uppercase().windows(word.len()).any(|w| w == word)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Arbitrary bytes through the command parser path (the codec, then the
+    /// ESEARCH, LIST-EXTENDED and ACL pre-parsers), and as the line after
+    /// `AUTHENTICATE PLAIN` and `IDLE`: well-formed answers, no panic.
+    #[test]
+    fn arbitrary_bytes_through_the_parsers_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        start in 0usize..4,
+    ) {
+        let prefix: &[u8] = match start {
+            0 => b"",
+            1 => b"a LOGIN alice secret\r\nb SELECT INBOX\r\n",
+            2 => b"t AUTHENTICATE PLAIN\r\n",
+            _ => b"a LOGIN alice secret\r\nb ENABLE IMAP4rev2\r\nc SELECT INBOX\r\nt IDLE\r\n",
+        };
+        let input = [prefix, &bytes, b"\r\nzz NOOP\r\n"].concat();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let out = rt.block_on(transcript(&input));
+        proptest::prop_assert!(out.starts_with("* OK"));
+        let checked = well_formed(out.as_bytes());
+        proptest::prop_assert!(checked.is_ok(), "{:?}\n{}", checked, out);
+    }
 }
 
 /// Every response is `* …`, `+ …` or `tag SP (OK|NO|BAD) SP text`, and

@@ -68,8 +68,9 @@ async fn tcp_conversation_login_list_select_fetch() {
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("* OK [CAPABILITY IMAP4rev1"), "{out}");
     assert!(out.contains("a1 OK [CAPABILITY"), "{out}");
-    assert!(out.contains("* LIST (\\Sent) \"/\" \"Sent\""), "{out}");
-    assert!(out.contains("* LIST () \"/\" \"Other Users/alice/INBOX\""), "{out}");
+    // CHILDREN (RFC 3348): every LIST line says whether the mailbox has children.
+    assert!(out.contains("* LIST (\\Sent \\HasNoChildren) \"/\" \"Sent\""), "{out}");
+    assert!(out.contains("* LIST (\\HasNoChildren) \"/\" \"Other Users/alice/INBOX\""), "{out}");
     assert!(out.contains("* 1 EXISTS") && out.contains("a3 OK [READ-WRITE]"), "{out}");
     assert!(out.contains("* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 53 BODY[] {53}\r\nFrom:"), "{out}");
     assert!(out.contains("* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) NIL"), "{out}");
@@ -314,7 +315,8 @@ async fn search_answers_in_rev1_form_and_esearch_with_return() {
     assert!(out.contains("* ESEARCH (TAG \"k\") UID MIN 1 MAX 2 COUNT 2 ALL 1:2\r\nk OK"), "{out}");
     assert!(out.contains("* ESEARCH (TAG \"l\")\r\nl OK"), "{out}");
     assert!(out.contains("* ESEARCH (TAG \"m\") COUNT 1\r\nm OK"), "{out}");
-    assert!(out.contains("n BAD") && out.contains("* SEARCH\r\no OK"), "{out}");
+    // SAVE (RFC 5182) alone answers no ESEARCH.
+    assert!(out.contains("m OK SEARCH completed\r\nn OK") && out.contains("* SEARCH\r\no OK"), "{out}");
 }
 
 #[tokio::test]
@@ -352,7 +354,8 @@ async fn create_delete_rename_and_subscriptions_reach_the_backend() {
         b"a LOGIN alice secret\r\nb CREATE Projects/\r\nc CREATE Projects\r\nd CREATE inbox\r\n\
           e RENAME Projects Archive\r\nf SELECT Archive\r\ng DELETE Archive\r\nh SELECT Archive\r\n\
           i CREATE \"Other Users/bob/x\"\r\nj DELETE INBOX\r\nk CREATE \"&AGE-\"\r\nl SUBSCRIBE Sent\r\n\
-          m UNSUBSCRIBE Sent\r\nn LSUB \"\" \"*\"\r\no LIST (SUBSCRIBED) \"\" \"*\"\r\np LIST (REMOTE) \"\" \"*\"\r\n",
+          m UNSUBSCRIBE Sent\r\nn LSUB \"\" \"*\"\r\no LIST (SUBSCRIBED) \"\" \"*\"\r\np LIST (BOGUS) \"\" \"*\"\r\n\
+          q LIST (REMOTE) \"\" \"*\"\r\n",
     )
     .await;
     assert!(out.contains("b OK CREATE completed") && out.contains("c NO [ALREADYEXISTS]"), "{out}");
@@ -362,6 +365,10 @@ async fn create_delete_rename_and_subscriptions_reach_the_backend() {
     assert!(out.contains("j NO [CANNOT]") && out.contains("k BAD"), "{out}");
     assert!(out.contains("l OK SUBSCRIBE") && out.contains("m OK UNSUBSCRIBE"), "{out}");
     assert!(out.contains("* LSUB () \"/\" \"INBOX\"") && out.contains("n OK LSUB completed"), "{out}");
-    assert!(out.contains("* LIST (\\Subscribed) \"/\" \"INBOX\"") && out.contains("o OK LIST"), "{out}");
-    assert!(out.contains("p BAD"), "{out}");
+    assert!(
+        out.contains("* LIST (\\Subscribed \\HasNoChildren) \"/\" \"INBOX\"") && out.contains("o OK LIST"),
+        "{out}"
+    );
+    // LIST-EXTENDED: an unknown selection option is BAD; REMOTE means nothing here (RFC 5258 §3.1).
+    assert!(out.contains("p BAD") && out.contains("q OK LIST"), "{out}");
 }

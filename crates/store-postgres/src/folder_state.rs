@@ -13,22 +13,27 @@ use crate::error::Error;
 use crate::sql::{exec, rows};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use deputy_store::StoreError;
-use deputy_types::{FolderId, Uid};
-use std::collections::BTreeMap;
+use deputy_store::plan::{FolderCounters, FolderStates};
+use deputy_types::FolderId;
+use std::ops::{Deref, DerefMut};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
-struct State {
-    uidnext: i64,
-    highest: i64,
+/// The locked state rows of the folders one transaction works on; UIDs and
+/// mod-sequences are taken from them as `deputy_store::plan` says.
+#[derive(Debug, Default)]
+pub(crate) struct Folders(FolderStates);
+
+impl Deref for Folders {
+    type Target = FolderStates;
+    fn deref(&self) -> &FolderStates {
+        &self.0
+    }
 }
 
-/// The locked state rows of the folders one transaction works on.
-#[derive(Debug, Default)]
-pub(crate) struct Folders {
-    states: BTreeMap<FolderId, State>,
-    changed: bool,
+impl DerefMut for Folders {
+    fn deref_mut(&mut self) -> &mut FolderStates {
+        &mut self.0
+    }
 }
 
 /// Creates the state rows `folders` lack (UIDNEXT 1, highest mod-sequence 1,
@@ -62,9 +67,9 @@ impl Folders {
         let mut ids: Vec<Uuid> = folders.iter().map(|f| f.0).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut states = BTreeMap::new();
+        let mut states = FolderStates::new();
         if ids.is_empty() {
-            return Ok(Self { states, changed: false });
+            return Ok(Self(states));
         }
         let found = rows(
             tx,
@@ -76,13 +81,13 @@ impl Folders {
         .await?;
         for r in &found {
             let folder = FolderId(get(r, 0, "folder_state.folder")?);
-            let state = State {
+            let counters = FolderCounters {
                 uidnext: int(r, 1, "folder_state.uidnext")?,
-                highest: int(r, 2, "folder_state.highest_modseq")?,
+                highest_modseq: int(r, 2, "folder_state.highest_modseq")?,
             };
-            states.insert(folder, state);
+            states.insert(folder, counters);
         }
-        Ok(Self { states, changed: false })
+        Ok(Self(states))
     }
 
     /// [`ensure`] then [`lock`](Self::lock): every folder in the answer.
@@ -100,51 +105,14 @@ impl Folders {
         }
     }
 
-    /// Whether `folder` has a (locked) state row.
-    pub(crate) fn has(&self, folder: FolderId) -> bool {
-        self.states.contains_key(&folder)
-    }
-
-    fn state(&mut self, folder: FolderId) -> Result<&mut State, Error> {
-        self.changed = true;
-        self.states
-            .get_mut(&folder)
-            .ok_or_else(|| StoreError::Backend(format!("folder {folder}'s state was not locked")).into())
-    }
-
-    /// The folder's next mod-sequence, recorded as its highest.
-    pub(crate) fn next_modseq(&mut self, folder: FolderId) -> Result<i64, Error> {
-        let state = self.state(folder)?;
-        state.highest = state.highest.checked_add(1).ok_or_else(|| {
-            StoreError::Backend(format!("folder {folder} has used every mod-sequence RFC 7162 allows"))
-        })?;
-        Ok(state.highest)
-    }
-
-    /// The folder's next UID and mod-sequence. UIDs only grow, so one is never
-    /// handed out twice.
-    pub(crate) fn next_uid(&mut self, folder: FolderId) -> Result<(Uid, i64), Error> {
-        let state = self.state(folder)?;
-        let uid = Uid::try_from(state.uidnext).map_err(|_| {
-            StoreError::Backend(format!(
-                "folder {folder} has used every UID IMAP allows (up to 4294967295); move its messages to a new folder"
-            ))
-        })?;
-        if uid == 0 {
-            return Err(StoreError::Corrupt(format!("folder_state.uidnext of {folder} is 0")).into());
-        }
-        state.uidnext += 1;
-        Ok((uid, self.next_modseq(folder)?))
-    }
-
     /// Writes the states back (one statement), when anything was taken.
     pub(crate) async fn save<C: GenericClient>(self, tx: &C) -> Result<(), Error> {
-        if !self.changed {
+        if !self.changed() {
             return Ok(());
         }
-        let ids: Vec<Uuid> = self.states.keys().map(|f| f.0).collect();
-        let next: Vec<i64> = self.states.values().map(|s| s.uidnext).collect();
-        let highest: Vec<i64> = self.states.values().map(|s| s.highest).collect();
+        let ids: Vec<Uuid> = self.iter().map(|(f, _)| f.0).collect();
+        let next: Vec<i64> = self.iter().map(|(_, c)| c.uidnext).collect();
+        let highest: Vec<i64> = self.iter().map(|(_, c)| c.highest_modseq).collect();
         exec(
             tx,
             "recording folder states",

@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
     "folder_state",
     "folder_entries",
     "queue",
+    "subscriptions",
 ];
 
 /// Entries inserted per statement: one round trip each, parameters well under
@@ -94,6 +95,7 @@ pub(crate) async fn import<C: GenericClient>(
         )
         .await?;
     }
+    crate::subscriptions::import(tx, &mail.subscriptions).await?;
     // The identity sequences continue above every id the source handed out.
     let doing = "moving the id sequences on";
     for (table, next) in [("blobs", mail.next_body_id), ("queue", mail.next_queue_id)] {
@@ -177,7 +179,7 @@ async fn insert_folder<C: GenericClient>(tx: &C, folder: &ExportedFolder) -> Res
     Ok(())
 }
 
-/// Reads every folder state, entry, body and queue entry, inside the
+/// Reads every folder state, entry, body, queue entry and subscription, inside the
 /// caller's (repeatable-read) transaction so they agree with each other.
 pub(crate) async fn export<C: GenericClient>(tx: &C) -> Result<MailExport, Error> {
     let doing = "exporting mail";
@@ -227,6 +229,7 @@ pub(crate) async fn export<C: GenericClient>(tx: &C) -> Result<MailExport, Error
     )
     .await?
     .ok_or_else(|| StoreError::Backend(format!("{doing}: the sequences could not be read")))?;
+    let subscriptions = crate::subscriptions::all(tx).await?;
     let next_body_id: u64 = int(&next, 0, "the body id sequence")?;
     let next_queue_id: u64 = int(&next, 1, "the queue id sequence")?;
     Ok(MailExport {
@@ -235,5 +238,6 @@ pub(crate) async fn export<C: GenericClient>(tx: &C) -> Result<MailExport, Error
         next_queue_id: next_queue_id.max(queue.last().map_or(1, |q| q.id.0 + 1)),
         bodies,
         queue,
+        subscriptions,
     })
 }

@@ -60,6 +60,7 @@ mod mail_read;
 mod mail_write;
 mod migrations;
 mod sql;
+mod subscriptions;
 
 pub use migrations::SCHEMA_VERSION;
 
@@ -456,6 +457,24 @@ impl MailStore for PgStore {
             return Ok(Vec::new());
         }
         transaction!(self, "moving entries", |tx| mail_folder::copy(&tx, from, uids, to, Creator::Keep, true, now()))
+    }
+
+    async fn subscriptions(&self, principal: RecipientId) -> Result<Vec<(FolderId, bool)>, StoreError> {
+        single!(self, "reading subscriptions", |c| subscriptions::of(c, principal))
+    }
+
+    /// One idempotent statement, so it may run again after a lost connection.
+    async fn set_subscription(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        subscribed: bool,
+    ) -> Result<(), StoreError> {
+        single!(self, "recording a subscription", |c| subscriptions::set(c, principal, folder, subscribed))
+    }
+
+    async fn delete_subscriptions(&self, folder: FolderId) -> Result<(), StoreError> {
+        single!(self, "removing a folder's subscriptions", |c| subscriptions::delete_folder(c, folder))
     }
 
     /// Reads everything from one repeatable-read snapshot, so the parts agree

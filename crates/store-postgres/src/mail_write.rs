@@ -7,124 +7,60 @@ use crate::folder_state::Folders;
 use crate::sql::{exec, row};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use deputy_store::{Delivery, NewOutbound, StoreError, Stored};
-use deputy_types::{
-    BlobId, FolderId, MessageFlags, QueueId, QueueRecipient, QueuedMessage, RecipientId, RecipientStatus, Uid,
-};
+pub(crate) use deputy_store::plan::EntryRow;
+use deputy_store::plan::{DeliveryPlan, PlannedDelivery};
+use deputy_store::{Delivery, StoreError, Stored, columns};
+use deputy_types::{FolderId, QueuedMessage, RecipientStatus, Uid};
 
 /// Stores every delivery: the folders they write to are locked first, all
-/// at once, then each body, its entries and its queue entry are written.
+/// at once, the plan numbers the entries from their states, then each body,
+/// its entries and its queue entry are written.
 pub(crate) async fn store<C: GenericClient>(
     tx: &C,
     deliveries: &[Delivery],
     now: DateTime<Utc>,
 ) -> Result<Vec<Stored>, Error> {
-    let mut sizes = Vec::with_capacity(deliveries.len());
-    for d in deliveries {
-        sizes.push(check(d)?);
-    }
-    let folders: Vec<FolderId> = deliveries.iter().flat_map(|d| d.entries.iter().map(|e| e.folder)).collect();
-    let mut locked = Folders::ensure_and_lock(tx, &folders, now).await?;
-    let mut stored = Vec::with_capacity(deliveries.len());
-    for (d, size) in deliveries.iter().zip(sizes) {
-        stored.push(store_one(tx, &mut locked, d, size).await?);
+    let plan = DeliveryPlan::new(deliveries)?;
+    let mut locked = Folders::ensure_and_lock(tx, &plan.folders(), now).await?;
+    let planned = plan.assign(&mut locked)?;
+    let mut stored = Vec::with_capacity(planned.len());
+    for p in &planned {
+        stored.push(write(tx, p).await?);
     }
     locked.save(tx).await?;
     Ok(stored)
 }
 
-/// What would make a delivery unstorable, checked before anything is written.
-fn check(d: &Delivery) -> Result<u32, StoreError> {
-    let size = u32::try_from(d.raw.len()).map_err(|_| {
-        StoreError::Backend(format!(
-            "a message of {} bytes is larger than the 4 GiB a folder entry can count; refuse it at the door",
-            d.raw.len()
-        ))
-    })?;
-    if d.entries.is_empty() && d.outbound.is_none() {
-        // Nothing could ever delete such a body: no entry shows it, no queue entry sends it.
-        return Err(StoreError::Backend(
-            "a delivery with no folder entry and no remote recipient would store a body nothing shows or sends"
-                .to_owned(),
-        ));
-    }
-    if d.outbound.as_ref().is_some_and(|o| o.recipients.is_empty()) {
-        return Err(StoreError::Backend(
-            "a delivery's outbound part has no recipients; leave it out instead".to_owned(),
-        ));
-    }
-    Ok(size)
-}
-
-async fn store_one<C: GenericClient>(tx: &C, locked: &mut Folders, d: &Delivery, size: u32) -> Result<Stored, Error> {
+/// Writes one planned delivery: the body once, its entries, its queue entry
+/// (leased by no node).
+async fn write<C: GenericClient>(tx: &C, p: &PlannedDelivery<'_>) -> Result<Stored, Error> {
     let doing = "storing a message body";
     let inserted =
-        row(tx, doing, "INSERT INTO blobs (size, raw) VALUES ($1, $2) RETURNING id", &[&i64::from(size), &d.raw])
+        row(tx, doing, "INSERT INTO blobs (size, raw) VALUES ($1, $2) RETURNING id", &[&i64::from(p.size), &p.raw])
             .await?
             .ok_or_else(|| StoreError::Backend(format!("{doing}: the database returned no id")))?;
     let blob: i64 = get(&inserted, 0, "blobs.id")?;
-    let mut uids = Vec::with_capacity(d.entries.len());
-    for entry in &d.entries {
-        let (uid, modseq) = locked.next_uid(entry.folder)?;
-        let row = EntryRow {
-            blob,
-            size,
-            flags: entry.flags,
-            received: d.received,
-            creator: entry.creator,
-            message_id: d.message_id.as_deref(),
-        };
-        insert_entry(tx, entry.folder, uid, modseq, &row).await?;
-        uids.push((entry.folder, uid));
+    for entry in &p.entries {
+        insert_entry(tx, entry.folder, entry.uid, entry.modseq, &p.entry_row(entry, blob)).await?;
     }
-    let queued = match &d.outbound {
-        Some(o) => Some(enqueue(tx, blob, o, d.received).await?),
+    let queued = match &p.queue {
         None => None,
+        Some(q) => {
+            let (ms, ns) = split_time(p.received);
+            let doing = "queueing a message";
+            let inserted = row(
+                tx,
+                doing,
+                "INSERT INTO queue (blob, mail_from, recipients, attempts, queued_ms, queued_ns, next_ms, next_ns)
+                 VALUES ($1, $2, $3::text::jsonb, 0, $4, $5, $4, $5) RETURNING id",
+                &[&blob, &q.mail_from, &columns::recipients_json(&q.recipients)?, &ms, &ns],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Backend(format!("{doing}: the database returned no id")))?;
+            Some(get::<i64>(&inserted, 0, "queue.id")?)
+        }
     };
-    let blob = BlobId(u64::try_from(blob).map_err(|_| StoreError::Corrupt(format!("blob id {blob} is negative")))?);
-    Ok(Stored { blob, uids, queued })
-}
-
-fn recipients_json(recipients: &[QueueRecipient]) -> Result<String, Error> {
-    serde_json::to_string(recipients)
-        .map_err(|e| StoreError::Backend(format!("encoding queue recipients as JSON: {e}")).into())
-}
-
-/// A new queue entry: every recipient pending, no attempt yet, due at once, leased by no node.
-async fn enqueue<C: GenericClient>(
-    tx: &C,
-    blob: i64,
-    outbound: &NewOutbound,
-    received: DateTime<Utc>,
-) -> Result<QueueId, Error> {
-    let recipients: Vec<QueueRecipient> = outbound
-        .recipients
-        .iter()
-        .map(|a| QueueRecipient { address: a.clone(), status: RecipientStatus::Pending { last_error: None } })
-        .collect();
-    let (ms, ns) = split_time(received);
-    let doing = "queueing a message";
-    let inserted = row(
-        tx,
-        doing,
-        "INSERT INTO queue (blob, mail_from, recipients, attempts, queued_ms, queued_ns, next_ms, next_ns)
-         VALUES ($1, $2, $3::text::jsonb, 0, $4, $5, $4, $5) RETURNING id",
-        &[&blob, &outbound.mail_from, &recipients_json(&recipients)?, &ms, &ns],
-    )
-    .await?
-    .ok_or_else(|| StoreError::Backend(format!("{doing}: the database returned no id")))?;
-    let id: i64 = get(&inserted, 0, "queue.id")?;
-    u64::try_from(id).map(QueueId).map_err(|_| StoreError::Corrupt(format!("queue id {id} is negative")).into())
-}
-
-/// What a new folder entry shows, whichever request creates it.
-pub(crate) struct EntryRow<'a> {
-    pub(crate) blob: i64,
-    pub(crate) size: u32,
-    pub(crate) flags: MessageFlags,
-    pub(crate) received: DateTime<Utc>,
-    pub(crate) creator: Option<RecipientId>,
-    pub(crate) message_id: Option<&'a str>,
+    Ok(p.stored(blob, queued)?)
 }
 
 /// Inserts an entry with a UID and mod-sequence taken from the locked folder state.
@@ -198,7 +134,13 @@ pub(crate) async fn queue_update<C: GenericClient>(
             "UPDATE queue SET recipients = $2::text::jsonb, attempts = $3, next_ms = $4, next_ns = $5,
                 leased_by = NULL, leased_until = NULL
              WHERE id = $1",
-            &[&id, &recipients_json(&message.recipients)?, &signed(message.attempts, "attempts")?, &next_ms, &next_ns],
+            &[
+                &id,
+                &columns::recipients_json(&message.recipients)?,
+                &signed(message.attempts, "attempts")?,
+                &next_ms,
+                &next_ns,
+            ],
         )
         .await?;
     } else {

@@ -12,7 +12,7 @@ use deputy_store::StoreError;
 use tokio_postgres::Client;
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -191,6 +191,21 @@ CREATE TABLE shared_keys (
     name   text PRIMARY KEY,
     value  bytea NOT NULL
 );
+";
+
+/// IMAP subscriptions, as in the embedded store: one row per explicit
+/// SUBSCRIBE (true) or UNSUBSCRIBE (false) of a principal for a folder, since
+/// a folder without a row counts as subscribed. Read straight from the table
+/// (not through the change log), so every node sees a choice once committed.
+/// No foreign key to `folders`: whoever deletes a folder removes its rows.
+const V5: &str = "
+CREATE TABLE subscriptions (
+    principal   uuid NOT NULL,
+    folder      uuid NOT NULL,
+    subscribed  boolean NOT NULL,
+    PRIMARY KEY (principal, folder)
+);
+CREATE INDEX subscriptions_folder ON subscriptions (folder);
 ";
 
 /// Creates `schema` when given (and makes it this session's search path),

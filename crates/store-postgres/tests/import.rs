@@ -8,7 +8,7 @@ mod common;
 use common::PgHarness;
 use deputy_store::conformance::Harness;
 use deputy_store::conformance::mail::{delivery, entry, outbound};
-use deputy_store::conformance::{at_ms, audit_at, every_change, fid};
+use deputy_store::conformance::{at_ms, audit_at, every_change, fid, rid};
 use deputy_store::{AuditQuery, FlagOp, MailExport, MailStore, Snapshot, Store, StoreError};
 use deputy_store_sqlite::SqliteStore;
 use deputy_types::{MessageFlags, QueueRecipient, RecipientStatus};
@@ -59,6 +59,10 @@ async fn filled(dir: &TempDir) -> SqliteStore {
     ok(store.move_entries(inbox, &[5], archive).await, "moving");
     ok(store.expunge(inbox, &[1]).await, "expunging");
     ok(store.folder_status(empty).await, "creating an empty folder's state");
+    // IMAP subscription choices, one of them for a folder without mail.
+    ok(store.set_subscription(rid(1), inbox, true).await, "subscribing");
+    ok(store.set_subscription(rid(1), archive, false).await, "unsubscribing");
+    ok(store.set_subscription(rid(2), fid(40), false).await, "unsubscribing another");
     let mut queue = ok(store.queue_all().await, "reading the queue");
     let mut first = queue.remove(0);
     first.attempts = 2;
@@ -103,6 +107,7 @@ async fn an_embedded_store_moves_into_postgres_with_its_uids_bodies_and_queue() 
     assert_eq!(export.folders.len(), 4, "inbox, sent, archive and the empty folder: {:?}", export.folders);
     // Eight bodies, less the one whose only entry was expunged; three queue entries.
     assert!(export.bodies.len() == 7 && export.queue.len() == 3, "{} bodies, {:?}", export.bodies.len(), export.queue);
+    assert_eq!(export.subscriptions.len(), 3, "{:?}", export.subscriptions);
 
     let target = harness.fresh().await;
     let mut oldest_first = audit.clone();
@@ -111,7 +116,15 @@ async fn an_embedded_store_moves_into_postgres_with_its_uids_bodies_and_queue() 
 
     assert_eq!(normalized(ok(target.load().await, "loading the target")), normalized(snapshot.clone()));
     assert_eq!(whole_audit(&target).await, audit, "the audit log, newest first");
-    assert_eq!(ok(target.export().await, "exporting the target"), export, "every folder, entry, body and queue entry");
+    assert_eq!(
+        ok(target.export().await, "exporting the target"),
+        export,
+        "every folder, entry, body, queue entry and subscription"
+    );
+    assert_eq!(
+        ok(target.subscriptions(rid(1)).await, "subscriptions"),
+        ok(source.subscriptions(rid(1)).await, "source")
+    );
     for folder in &export.folders {
         let (a, b) = (source.folder_status(folder.folder).await, target.folder_status(folder.folder).await);
         assert_eq!(ok(b, "target status"), ok(a, "source status"), "{}", folder.folder);

@@ -5,6 +5,7 @@
 use crate::error::sql;
 use crate::mail_read::{entry_row, queue_all};
 use crate::read::each;
+use crate::subscriptions;
 use crate::{DB_FILE, SqliteStore};
 use deputy_store::{ExportedBody, ExportedFolder, FolderState, MailExport, StoreError};
 use deputy_types::{BlobId, FolderId};
@@ -12,7 +13,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Reads every folder state, entry, body and queue entry in one read
+/// Reads every folder state, entry, body, queue entry and subscription in one read
 /// transaction, so they agree with each other.
 pub(crate) fn export(conn: &mut Connection) -> Result<MailExport, StoreError> {
     let tx = conn.transaction().map_err(sql("starting to export mail"))?;
@@ -64,7 +65,15 @@ pub(crate) fn export(conn: &mut Connection) -> Result<MailExport, StoreError> {
     };
     let next_body_id = sequence("blobs")?.max(bodies.last().map_or(1, |b| b.id.0 + 1));
     let next_queue_id = sequence("queue")?.max(queue.last().map_or(1, |q| q.id.0 + 1));
-    Ok(MailExport { folders: folders.into_values().collect(), bodies, queue, next_body_id, next_queue_id })
+    let subscriptions = subscriptions::all(&tx)?;
+    Ok(MailExport {
+        folders: folders.into_values().collect(),
+        bodies,
+        queue,
+        subscriptions,
+        next_body_id,
+        next_queue_id,
+    })
 }
 
 impl SqliteStore {

@@ -9,8 +9,9 @@
 //!   request fails alone.
 //! - Atomicity: a request (a directory batch, a `store` call, a queue update
 //!   with its notice, a folder's first status, a flag change, an expunge, a
-//!   copy or a move) is all or nothing; each goes through the writer thread,
-//!   so it shares group commit and never races another write.
+//!   copy or a move, a subscription change) is all or nothing; each goes
+//!   through the writer thread, so it shares group commit and never races
+//!   another write.
 //! - Schema: normalized tables, versioned by `PRAGMA user_version` (see
 //!   [`SCHEMA_VERSION`]); a database from a newer Deputy is refused.
 //! - Concurrency: reads use a small pool of query-only connections, which WAL
@@ -31,6 +32,7 @@ mod mail_write;
 mod migrations;
 mod read;
 mod readers;
+mod subscriptions;
 mod write;
 mod writer;
 
@@ -331,6 +333,23 @@ impl MailStore for SqliteStore {
         }
         let uids = uids.to_vec();
         self.write(|reply| Job::Copy { from, uids, to, creator: Creator::Keep, remove: true, reply }).await
+    }
+
+    async fn subscriptions(&self, principal: RecipientId) -> Result<Vec<(FolderId, bool)>, StoreError> {
+        self.read(move |conn| subscriptions::of(conn, principal)).await
+    }
+
+    async fn set_subscription(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        subscribed: bool,
+    ) -> Result<(), StoreError> {
+        self.write(|reply| Job::SetSubscription { principal, folder, subscribed, reply }).await
+    }
+
+    async fn delete_subscriptions(&self, folder: FolderId) -> Result<(), StoreError> {
+        self.write(|reply| Job::DeleteSubscriptions { folder, reply }).await
     }
 
     /// Reads everything in one read transaction (see `export`); importing

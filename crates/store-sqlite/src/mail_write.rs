@@ -4,15 +4,21 @@
 use crate::codec::split_time;
 use crate::error::sql;
 use chrono::{DateTime, Utc};
-use deputy_store::{Delivery, NewOutbound, StoreError, Stored};
-use deputy_types::{
-    BlobId, FolderId, MessageFlags, QueueId, QueueRecipient, QueuedMessage, RecipientId, RecipientStatus, Uid,
-};
+pub(crate) use deputy_store::plan::EntryRow;
+use deputy_store::plan::{DeliveryPlan, FolderCounters, FolderStates, PlannedDelivery};
+use deputy_store::{Delivery, StoreError, Stored, columns};
+use deputy_types::{FolderId, QueuedMessage, RecipientStatus, Uid};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Stores every delivery; the caller's savepoint makes them all or nothing.
+/// The plan numbers the entries from the folder states read here, which are
+/// written back once every row is in.
 pub(crate) fn store(conn: &Connection, deliveries: &[Delivery], now: DateTime<Utc>) -> Result<Vec<Stored>, StoreError> {
-    deliveries.iter().map(|d| store_one(conn, d, now)).collect()
+    let plan = DeliveryPlan::new(deliveries)?;
+    let mut states = read_states(conn, &plan.folders(), now)?;
+    let stored = plan.assign(&mut states)?.iter().map(|p| write(conn, p)).collect::<Result<Vec<_>, _>>()?;
+    save_states(conn, &states)?;
+    Ok(stored)
 }
 
 /// Records a delivery attempt's outcome and stores its notice (see
@@ -45,7 +51,7 @@ pub(crate) fn queue_update(
             conn,
             &doing,
             "UPDATE queue SET recipients = ?2, attempts = ?3, next_ms = ?4, next_ns = ?5 WHERE id = ?1",
-            params![id, recipients_json(&message.recipients)?, message.attempts, next_ms, next_ns],
+            params![id, columns::recipients_json(&message.recipients)?, message.attempts, next_ms, next_ns],
         )?;
     } else {
         execute(conn, &doing, "DELETE FROM queue WHERE id = ?1", params![id])?;
@@ -53,7 +59,7 @@ pub(crate) fn queue_update(
         delete_if_unreferenced(conn, &doing, blob)?;
     }
     if let Some(notice) = notice {
-        store_one(conn, notice, now)?;
+        store(conn, std::slice::from_ref(notice), now)?;
     }
     Ok(())
 }
@@ -79,90 +85,28 @@ pub(crate) fn execute(
     conn.prepare_cached(query).and_then(|mut s| s.execute(params)).map(|_| ()).map_err(sql(doing))
 }
 
-fn recipients_json(recipients: &[QueueRecipient]) -> Result<String, StoreError> {
-    serde_json::to_string(recipients)
-        .map_err(|e| StoreError::Backend(format!("encoding queue recipients as JSON: {e}")))
-}
-
-/// What would make a delivery unstorable, checked before anything is written.
-fn check(d: &Delivery) -> Result<u32, StoreError> {
-    let size = u32::try_from(d.raw.len()).map_err(|_| {
-        StoreError::Backend(format!(
-            "a message of {} bytes is larger than the 4 GiB a folder entry can count; refuse it at the door",
-            d.raw.len()
-        ))
-    })?;
-    if d.entries.is_empty() && d.outbound.is_none() {
-        // Nothing could ever delete such a body: no entry shows it, no queue entry sends it.
-        return Err(StoreError::Backend(
-            "a delivery with no folder entry and no remote recipient would store a body nothing shows or sends"
-                .to_owned(),
-        ));
-    }
-    if d.outbound.as_ref().is_some_and(|o| o.recipients.is_empty()) {
-        return Err(StoreError::Backend(
-            "a delivery's outbound part has no recipients; leave it out instead".to_owned(),
-        ));
-    }
-    Ok(size)
-}
-
-fn store_one(conn: &Connection, d: &Delivery, now: DateTime<Utc>) -> Result<Stored, StoreError> {
-    let size = check(d)?;
-    let doing = "storing a message body";
-    conn.prepare_cached("INSERT INTO blobs (size, raw) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute(params![size, d.raw]))
-        .map_err(sql(doing))?;
+/// Writes one planned delivery: the body once, its entries, its queue entry.
+fn write(conn: &Connection, p: &PlannedDelivery<'_>) -> Result<Stored, StoreError> {
+    execute(conn, "storing a message body", "INSERT INTO blobs (size, raw) VALUES (?1, ?2)", params![p.size, p.raw])?;
     let blob = conn.last_insert_rowid();
-    let blob_id = BlobId(u64::try_from(blob).map_err(|_| StoreError::Corrupt(format!("blob id {blob} is negative")))?);
-    let mut uids = Vec::with_capacity(d.entries.len());
-    for entry in &d.entries {
-        let row = EntryRow {
-            blob,
-            size,
-            flags: entry.flags,
-            received: d.received,
-            creator: entry.creator,
-            message_id: d.message_id.as_deref(),
-        };
-        uids.push((entry.folder, insert_entry(conn, entry.folder, &row, now)?));
+    for entry in &p.entries {
+        insert_row(conn, entry.folder, entry.uid, entry.modseq, &p.entry_row(entry, blob))?;
     }
-    let queued = d.outbound.as_ref().map(|o| enqueue(conn, blob, o, d.received)).transpose()?;
-    Ok(Stored { blob: blob_id, uids, queued })
-}
-
-/// A new queue entry: every recipient pending, no attempt yet, due at once.
-fn enqueue(
-    conn: &Connection,
-    blob: i64,
-    outbound: &NewOutbound,
-    received: DateTime<Utc>,
-) -> Result<QueueId, StoreError> {
-    let recipients: Vec<QueueRecipient> = outbound
-        .recipients
-        .iter()
-        .map(|a| QueueRecipient { address: a.clone(), status: RecipientStatus::Pending { last_error: None } })
-        .collect();
-    let (ms, ns) = split_time(received);
-    execute(
-        conn,
-        "queueing a message",
-        "INSERT INTO queue (blob, mail_from, recipients, attempts, queued_ms, queued_ns, next_ms, next_ns)
-         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?4, ?5)",
-        params![blob, outbound.mail_from, recipients_json(&recipients)?, ms, ns],
-    )?;
-    let id = conn.last_insert_rowid();
-    u64::try_from(id).map(QueueId).map_err(|_| StoreError::Corrupt(format!("queue id {id} is negative")))
-}
-
-/// What a new folder entry shows, whichever request creates it.
-pub(crate) struct EntryRow<'a> {
-    pub(crate) blob: i64,
-    pub(crate) size: u32,
-    pub(crate) flags: MessageFlags,
-    pub(crate) received: DateTime<Utc>,
-    pub(crate) creator: Option<RecipientId>,
-    pub(crate) message_id: Option<&'a str>,
+    let queued = match &p.queue {
+        None => None,
+        Some(q) => {
+            let (ms, ns) = split_time(p.received);
+            execute(
+                conn,
+                "queueing a message",
+                "INSERT INTO queue (blob, mail_from, recipients, attempts, queued_ms, queued_ns, next_ms, next_ns)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?4, ?5)",
+                params![blob, q.mail_from, columns::recipients_json(&q.recipients)?, ms, ns],
+            )?;
+            Some(conn.last_insert_rowid())
+        }
+    };
+    p.stored(blob, queued)
 }
 
 /// Inserts an entry into `folder` with the folder's next UID and mod-sequence.
@@ -172,7 +116,20 @@ pub(crate) fn insert_entry(
     row: &EntryRow<'_>,
     now: DateTime<Utc>,
 ) -> Result<Uid, StoreError> {
-    let (uid, modseq) = next_uid(conn, folder, now)?;
+    let mut states = read_states(conn, &[folder], now)?;
+    let (uid, modseq) = states.next_uid(folder)?;
+    save_states(conn, &states)?;
+    insert_row(conn, folder, uid, modseq, row)?;
+    Ok(uid)
+}
+
+fn insert_row(
+    conn: &Connection,
+    folder: FolderId,
+    uid: Uid,
+    modseq: i64,
+    row: &EntryRow<'_>,
+) -> Result<(), StoreError> {
     let (ms, ns) = split_time(row.received);
     execute(
         conn,
@@ -192,8 +149,7 @@ pub(crate) fn insert_entry(
             row.message_id,
             modseq
         ],
-    )?;
-    Ok(uid)
+    )
 }
 
 /// A folder's state row: (uidnext, highest_modseq).
@@ -221,43 +177,37 @@ pub(crate) fn ensure_state(conn: &Connection, folder: FolderId, now: DateTime<Ut
 /// The folder's next mod-sequence, recorded as its highest: every change of an
 /// entry (and every expunge) takes one, so they strictly increase per folder.
 pub(crate) fn next_modseq(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let (_, highest) = ensure_state(conn, folder, now)?;
-    let modseq = highest
-        .checked_add(1)
-        .ok_or_else(|| StoreError::Backend(format!("folder {folder} has used every mod-sequence RFC 7162 allows")))?;
-    execute(
-        conn,
-        &format!("assigning a mod-sequence in folder {folder}"),
-        "UPDATE folder_state SET highest_modseq = ?2 WHERE folder = ?1",
-        params![folder.to_string(), modseq],
-    )?;
+    let mut states = read_states(conn, &[folder], now)?;
+    let modseq = states.next_modseq(folder)?;
+    save_states(conn, &states)?;
     Ok(modseq)
 }
 
-/// The folder's next UID and mod-sequence, taken from its state row (created
-/// on the folder's first message or status). UIDs only grow, so one is never
-/// handed out twice.
-fn next_uid(conn: &Connection, folder: FolderId, now: DateTime<Utc>) -> Result<(Uid, i64), StoreError> {
-    let doing = format!("assigning a UID in folder {folder}");
-    let (next, highest) = ensure_state(conn, folder, now)?;
-    let uid = Uid::try_from(next).map_err(|_| {
-        StoreError::Backend(format!(
-            "{doing}: the folder has used every UID IMAP allows (up to 4294967295); move its messages to a new folder"
-        ))
-    })?;
-    if uid == 0 {
-        return Err(StoreError::Corrupt(format!("folder_state.uidnext of {folder} is 0")));
+/// The state rows of `folders`, each created (in the order named) on the
+/// folder's first message or status.
+fn read_states(conn: &Connection, folders: &[FolderId], now: DateTime<Utc>) -> Result<FolderStates, StoreError> {
+    let mut states = FolderStates::new();
+    for folder in folders {
+        let (uidnext, highest_modseq) = ensure_state(conn, *folder, now)?;
+        states.insert(*folder, FolderCounters { uidnext, highest_modseq });
     }
-    let modseq = highest.checked_add(1).ok_or_else(|| {
-        StoreError::Backend(format!("{doing}: the folder has used every mod-sequence RFC 7162 allows"))
-    })?;
-    execute(
-        conn,
-        &doing,
-        "UPDATE folder_state SET uidnext = ?2, highest_modseq = ?3 WHERE folder = ?1",
-        params![folder.to_string(), next + 1, modseq],
-    )?;
-    Ok((uid, modseq))
+    Ok(states)
+}
+
+/// Writes back what was taken from `states`.
+fn save_states(conn: &Connection, states: &FolderStates) -> Result<(), StoreError> {
+    if !states.changed() {
+        return Ok(());
+    }
+    for (folder, c) in states.iter() {
+        execute(
+            conn,
+            &format!("recording the state of folder {folder}"),
+            "UPDATE folder_state SET uidnext = ?2, highest_modseq = ?3 WHERE folder = ?1",
+            params![folder.to_string(), c.uidnext, c.highest_modseq],
+        )?;
+    }
+    Ok(())
 }
 
 /// The current time in seconds, but above every UIDVALIDITY already handed out,

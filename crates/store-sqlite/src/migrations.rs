@@ -8,7 +8,7 @@ use deputy_store::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -188,6 +188,23 @@ CREATE TABLE service_principals (
     record  TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX service_principals_app_id ON service_principals (app_id);
+";
+
+/// Version 5: IMAP subscriptions, one row per explicit SUBSCRIBE (1) or
+/// UNSUBSCRIBE (0) of a principal for a folder; a folder without a row counts
+/// as subscribed, so unsubscribing needs a row of its own.
+///
+/// No foreign key to `folders`, like every table here: whoever deletes a
+/// folder removes its rows (`MailStore::delete_subscriptions`), found through
+/// the folder index.
+const V5: &str = "
+CREATE TABLE subscriptions (
+    principal   TEXT NOT NULL,
+    folder      TEXT NOT NULL,
+    subscribed  INTEGER NOT NULL CHECK (subscribed IN (0, 1)),
+    PRIMARY KEY (principal, folder)
+) WITHOUT ROWID;
+CREATE INDEX subscriptions_folder ON subscriptions (folder);
 ";
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction (so

@@ -13,11 +13,11 @@
 
 use crate::error::sql;
 use crate::mail_folder::{self, Creator};
-use crate::{mail_write, write};
+use crate::{mail_write, subscriptions, write};
 use chrono::{DateTime, Utc};
 use deputy_store::conformance::mail::{FlagOp, FlagOutcome, FolderStatus};
 use deputy_store::{Change, Delivery, StoreError, Stored};
-use deputy_types::{AuditRecord, FolderId, QueuedMessage, Uid};
+use deputy_types::{AuditRecord, FolderId, QueuedMessage, RecipientId, Uid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -50,6 +50,10 @@ pub(crate) enum Job {
     Expunge { folder: FolderId, uids: Vec<Uid>, reply: Reply<Vec<Uid>> },
     /// `MailStore::copy` (`remove` false) and `MailStore::move_entries` (`remove` true).
     Copy { from: FolderId, uids: Vec<Uid>, to: FolderId, creator: Creator, remove: bool, reply: Reply<Vec<(Uid, Uid)>> },
+    /// `MailStore::set_subscription`.
+    SetSubscription { principal: RecipientId, folder: FolderId, subscribed: bool, reply: Reply<()> },
+    /// `MailStore::delete_subscriptions`.
+    DeleteSubscriptions { folder: FolderId, reply: Reply<()> },
 }
 
 /// Counters the writer keeps, read by `SqliteStore::diagnostics`.
@@ -207,14 +211,19 @@ impl Job {
             | Job::FolderStatus { .. }
             | Job::SetFlags { .. }
             | Job::Expunge { .. }
-            | Job::Copy { .. } => 0,
+            | Job::Copy { .. }
+            | Job::SetSubscription { .. }
+            | Job::DeleteSubscriptions { .. } => 0,
         }
     }
 
     fn fail(self, e: &StoreError) {
         let answer = match self {
             Job::Store { reply, .. } => Answer::new(reply, Err(copy(e))),
-            Job::QueueUpdate { reply, .. } | Job::Commit { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::QueueUpdate { reply, .. }
+            | Job::Commit { reply, .. }
+            | Job::SetSubscription { reply, .. }
+            | Job::DeleteSubscriptions { reply, .. } => Answer::new(reply, Err(copy(e))),
             Job::FolderStatus { reply, .. } => Answer::new(reply, Err(copy(e))),
             Job::SetFlags { reply, .. } => Answer::new(reply, Err(copy(e))),
             Job::Expunge { reply, .. } => Answer::new(reply, Err(copy(e))),
@@ -254,6 +263,14 @@ impl Job {
             }
             Job::Copy { from, uids, to, creator, remove, reply } => {
                 let (r, lost) = in_savepoint(tx, |c| mail_folder::copy(c, from, &uids, to, creator, remove, now));
+                (Answer::new(reply, r), lost)
+            }
+            Job::SetSubscription { principal, folder, subscribed, reply } => {
+                let (r, lost) = in_savepoint(tx, |c| subscriptions::set(c, principal, folder, subscribed));
+                (Answer::new(reply, r), lost)
+            }
+            Job::DeleteSubscriptions { folder, reply } => {
+                let (r, lost) = in_savepoint(tx, |c| subscriptions::delete_folder(c, folder));
                 (Answer::new(reply, r), lost)
             }
         }

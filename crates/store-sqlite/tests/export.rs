@@ -4,9 +4,9 @@
 mod common;
 
 use common::TempDir;
-use deputy_store::conformance::fid;
 use deputy_store::conformance::mail::{delivery, entry, outbound};
-use deputy_store::{FlagOp, MailExport, MailStore, StoreError};
+use deputy_store::conformance::{fid, rid};
+use deputy_store::{FlagOp, MailExport, MailStore, StoreError, Subscription};
 use deputy_store_sqlite::SqliteStore;
 use deputy_types::MessageFlags;
 
@@ -31,6 +31,7 @@ async fn the_export_holds_every_entry_body_state_and_queue_entry() {
     ok(store.store(vec![shared, remote]).await, "storing");
     ok(store.set_flags(fid(1), &[2], FlagOp::Add(MessageFlags::FLAGGED), None).await, "flagging");
     ok(store.expunge(fid(1), &[1]).await, "expunging");
+    ok(store.set_subscription(rid(1), fid(2), false).await, "unsubscribing");
     let export = ok(store.export().await, "exporting");
     assert_eq!(export.folders.len(), 2);
     for folder in &export.folders {
@@ -48,6 +49,7 @@ async fn the_export_holds_every_entry_body_state_and_queue_entry() {
     }
     assert_eq!(export.queue, ok(store.queue_all().await, "queue"));
     assert_eq!((export.next_body_id, export.next_queue_id), (3, 2));
+    assert_eq!(export.subscriptions, vec![Subscription { principal: rid(1), folder: fid(2), subscribed: false }]);
 }
 
 #[tokio::test]

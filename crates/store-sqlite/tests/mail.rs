@@ -215,7 +215,8 @@ async fn a_version_1_database_migrates_to_mail() {
     raw(&dir)
         .execute_batch(
             "DROP TABLE blobs; DROP TABLE folder_state; DROP TABLE folder_entries; DROP TABLE queue;
-             DROP TABLE service_principals; DELETE FROM sqlite_sequence; PRAGMA user_version = 1;",
+             DROP TABLE service_principals; DROP TABLE subscriptions; DELETE FROM sqlite_sequence;
+             PRAGMA user_version = 1;",
         )
         .unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();

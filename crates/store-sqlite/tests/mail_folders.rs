@@ -1,7 +1,7 @@
 //! Folder operations only the SQLite backend can show: a move or expunge hit
 //! by an injected fault changes nothing, the migration from schema version 2
 //! numbers existing entries' mod-sequences, and a folder's first status goes
-//! through the writer once.
+//! through the writer once; the migration from version 4 adds subscriptions.
 
 #![expect(clippy::unwrap_used, reason = "helpers outside #[test] fail the test by panicking")]
 
@@ -9,8 +9,8 @@ mod common;
 
 use common::TempDir;
 use deputy_store::MailStore;
-use deputy_store::conformance::fid;
 use deputy_store::conformance::mail::{FlagOp, MailModel, check_mail, delivery, entry, store};
+use deputy_store::conformance::{fid, rid};
 use deputy_store_sqlite::{DB_FILE, SCHEMA_VERSION, SqliteStore};
 use deputy_types::MessageFlags;
 use rusqlite::Connection;
@@ -65,7 +65,7 @@ async fn a_version_2_database_migrates_to_mod_sequences() {
     raw(&dir)
         .execute_batch(
             "ALTER TABLE folder_entries DROP COLUMN modseq; ALTER TABLE folder_state DROP COLUMN highest_modseq;
-             DROP TABLE service_principals; PRAGMA user_version = 2;",
+             DROP TABLE service_principals; DROP TABLE subscriptions; PRAGMA user_version = 2;",
         )
         .unwrap();
     let s = SqliteStore::open(dir.path()).unwrap();
@@ -87,4 +87,25 @@ async fn only_the_first_status_of_a_folder_writes() {
         assert_eq!(s.folder_status(fid(5)).await.unwrap(), first);
     }
     assert_eq!(s.diagnostics().await.unwrap().writes - before, 1, "one write creates the state, reads do the rest");
+}
+
+/// A version 4 database gains the subscriptions table and keeps its mail; a
+/// subscription choice then goes through the writer and survives a reopen.
+#[tokio::test]
+async fn a_version_4_database_migrates_to_subscriptions() {
+    let dir = TempDir::new("migrate-v4");
+    let mut model = MailModel::default();
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        store(&s, &mut model, vec![delivery(1, vec![entry(1, MessageFlags::empty(), None)], None)]).await;
+    }
+    raw(&dir).execute_batch("DROP TABLE subscriptions; PRAGMA user_version = 4;").unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.diagnostics().await.unwrap().schema_version, SCHEMA_VERSION);
+    check_mail(&s, &model, "after migrating from version 4").await;
+    assert!(s.subscriptions(rid(1)).await.unwrap().is_empty(), "nobody chose anything yet");
+    s.set_subscription(rid(1), fid(1), false).await.unwrap();
+    drop(s);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.subscriptions(rid(1)).await.unwrap(), vec![(fid(1), false)]);
 }

@@ -62,9 +62,9 @@ async fn reopening_migrates_nothing_and_keeps_data() {
         })
         .unwrap();
     assert_eq!(
-        tables, 14,
+        tables, 15,
         "v1: organization, accepted_domains, recipients, members, 3 ace tables, folders, audit; \
-         v2: blobs, folder_state, folder_entries, queue; v4: service_principals"
+         v2: blobs, folder_state, folder_entries, queue; v4: service_principals; v5: subscriptions"
     );
 }
 
@@ -81,7 +81,9 @@ async fn a_version_3_database_migrates_to_service_principals() {
         let store = SqliteStore::open(dir.path()).unwrap();
         commit(&store, &mut model, without_apps, vec![audit_at(1, "New-Mailbox", "x")]).await;
     }
-    raw(&dir).execute_batch("DROP TABLE service_principals; PRAGMA user_version = 3;").unwrap();
+    raw(&dir)
+        .execute_batch("DROP TABLE service_principals; DROP TABLE subscriptions; PRAGMA user_version = 3;")
+        .unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.diagnostics().await.unwrap().schema_version, SCHEMA_VERSION);
     check(&store, &model, "after migrating from version 3").await;

@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use chrono::{DateTime, Duration, Utc};
-use deputy_types::{AcceptedDomainType, FolderUser, InheritanceType, WellKnownFolder};
+use deputy_types::{AcceptedDomainType, FolderUser, InheritanceType, QueueRecipient, WellKnownFolder};
 
 const NANOS_PER_MS: u32 = 1_000_000;
 
@@ -19,6 +19,12 @@ pub fn join_time(ms: i64, ns: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms)
         .and_then(|t| t.checked_add_signed(Duration::nanoseconds(ns)))
         .ok_or_else(|| StoreError::Corrupt(format!("stored time {ms} ms + {ns} ns is out of range")))
+}
+
+/// A queue entry's recipients as stored: JSON, read back by serde.
+pub fn recipients_json(recipients: &[QueueRecipient]) -> Result<String, StoreError> {
+    serde_json::to_string(recipients)
+        .map_err(|e| StoreError::Backend(format!("encoding queue recipients as JSON: {e}")))
 }
 
 /// An accepted domain's type as stored.

@@ -16,12 +16,13 @@ mod change;
 pub mod columns;
 pub mod conformance;
 mod mail;
+pub mod plan;
 mod snapshot;
 
 pub use change::Change;
 pub use mail::{
     Delivery, ExportedBody, ExportedFolder, FlagOp, FlagOutcome, FolderState, FolderStatus, MailExport, MailStore,
-    NewEntry, NewOutbound, Stored,
+    NewEntry, NewOutbound, Stored, Subscription,
 };
 pub use snapshot::Snapshot;
 

@@ -151,6 +151,20 @@ pub struct ExportedBody {
     pub raw: Vec<u8>,
 }
 
+/// One principal's explicit IMAP subscription choice for a folder
+/// (SUBSCRIBE/UNSUBSCRIBE). A folder without a row counts as subscribed (so
+/// auto-mapped mailboxes need no SUBSCRIBE), which is why unsubscribing is a
+/// row too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Who chose.
+    pub principal: RecipientId,
+    /// The folder chosen.
+    pub folder: FolderId,
+    /// `true` for SUBSCRIBE, `false` for UNSUBSCRIBE.
+    pub subscribed: bool,
+}
+
 /// Everything a message store holds, ids, UIDs and mod-sequences included,
 /// for moving it to another backend ([`MailStore::export`], [`MailStore::import`]):
 /// IMAP clients see the same UIDVALIDITY and UIDs after the move.
@@ -162,6 +176,10 @@ pub struct MailExport {
     pub bodies: Vec<ExportedBody>,
     /// The outbound queue, ascending by id, with attempts and recipient statuses.
     pub queue: Vec<QueuedMessage>,
+    /// Every subscription row, ascending by (principal, folder). Absent from
+    /// exports written before subscriptions were stored, hence the default.
+    #[serde(default)]
+    pub subscriptions: Vec<Subscription>,
     /// The lowest body id the source would hand out next: the target never
     /// hands out one at or below an id the source used.
     pub next_body_id: u64,
@@ -283,6 +301,34 @@ pub trait MailStore: Send + Sync + 'static {
     /// `MOVE`): the entries are in exactly one of the folders at any time.
     async fn move_entries(&self, from: FolderId, uids: &[Uid], to: FolderId) -> Result<Vec<(Uid, Uid)>, StoreError> {
         let _ = (from, uids, to);
+        unsupported()
+    }
+
+    /// `principal`'s subscription rows (IMAP SUBSCRIBE/UNSUBSCRIBE), ascending
+    /// by folder: `true` subscribed, `false` unsubscribed; a folder without a
+    /// row has no recorded choice.
+    async fn subscriptions(&self, principal: RecipientId) -> Result<Vec<(FolderId, bool)>, StoreError> {
+        let _ = principal;
+        unsupported()
+    }
+
+    /// Records `principal`'s choice for `folder`, replacing an earlier one,
+    /// durably. The store does not check that the folder exists: the caller does.
+    async fn set_subscription(
+        &self,
+        principal: RecipientId,
+        folder: FolderId,
+        subscribed: bool,
+    ) -> Result<(), StoreError> {
+        let _ = (principal, folder, subscribed);
+        unsupported()
+    }
+
+    /// Removes every principal's row for `folder` (a deleted folder's choices
+    /// go with it; the store never cascades, so whoever deletes the folder calls
+    /// this). Removing nothing is fine.
+    async fn delete_subscriptions(&self, folder: FolderId) -> Result<(), StoreError> {
+        let _ = folder;
         unsupported()
     }
 

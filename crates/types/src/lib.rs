@@ -26,5 +26,5 @@ pub use message::{
     BlobId, FolderCounts, FolderEntry, MessageFlags, QueueId, QueueRecipient, QueuedMessage, RecipientStatus, Uid,
 };
 pub use org::{AcceptedDomain, AcceptedDomainType, Organization};
-pub use recipient::{Recipient, RecipientType, UnknownName};
+pub use recipient::{MeetingDelivery, Recipient, RecipientType, UnknownName};
 pub use rights::{FolderRights, FolderRole, InheritanceType, MailboxRights, SharingFlags};

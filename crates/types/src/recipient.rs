@@ -175,6 +175,48 @@ impl fmt::Display for RecipientType {
     }
 }
 
+/// Who receives the meeting requests and responses addressed to a mailbox
+/// that has calendar delegates (spec §10): one setting for all its delegates.
+/// Spelled as Graph's `delegateMeetingMessageDeliveryOptions` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MeetingDelivery {
+    /// The delegates only; the mailbox's own copy goes to Deleted Items
+    /// (Graph's documented default; EWS `DelegatesOnly`).
+    #[default]
+    SendToDelegateOnly,
+    /// The delegates get the actionable request; the mailbox an informational
+    /// copy without Accept/Decline (EWS `DelegatesAndSendInformationToMe`).
+    SendToDelegateAndInformationToPrincipal,
+    /// The delegates and the mailbox both get the request (EWS `DelegatesAndMe`).
+    SendToDelegateAndPrincipal,
+}
+
+impl MeetingDelivery {
+    /// Every value, in Graph's order.
+    pub const ALL: [Self; 3] =
+        [Self::SendToDelegateOnly, Self::SendToDelegateAndInformationToPrincipal, Self::SendToDelegateAndPrincipal];
+
+    /// Graph's spelling (`sendToDelegateOnly`, …).
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            Self::SendToDelegateOnly => "sendToDelegateOnly",
+            Self::SendToDelegateAndInformationToPrincipal => "sendToDelegateAndInformationToPrincipal",
+            Self::SendToDelegateAndPrincipal => "sendToDelegateAndPrincipal",
+        }
+    }
+
+    /// Parses Graph's spelling, ignoring case (as PowerShell enums do).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.graph_name().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for MeetingDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.graph_name())
+    }
+}
+
 /// A directory object: mailbox, user, group or contact (spec §1, §2).
 ///
 /// `DistinguishedName` is not stored: it is derived from `name` and the
@@ -214,6 +256,10 @@ pub struct Recipient {
     pub message_copy_for_sent_as: bool,
     /// `MessageCopyForSendOnBehalfEnabled` (spec §4.2).
     pub message_copy_for_send_on_behalf: bool,
+    /// Where meeting messages for a mailbox with calendar delegates go
+    /// (Graph `mailboxSettings.delegateMeetingMessageDeliveryOptions`, spec §10).
+    #[serde(default)]
+    pub meeting_delivery: MeetingDelivery,
     /// `RecipientFilter` of a dynamic distribution group, in OPATH (spec §6).
     pub recipient_filter: Option<String>,
     /// Free-form attributes that filters and address lists read
@@ -244,6 +290,7 @@ impl Recipient {
             grant_send_on_behalf_to: Vec::new(),
             message_copy_for_sent_as: false,
             message_copy_for_send_on_behalf: false,
+            meeting_delivery: MeetingDelivery::default(),
             recipient_filter: None,
             attributes: Vec::new(),
             created,

@@ -17,16 +17,16 @@ use std::collections::HashMap;
 
 /// The three permissions of the delegation pages.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Perm {
+pub(crate) enum Perm {
     SendAs,
     SendOnBehalf,
     FullAccess,
 }
 
 impl Perm {
-    const ALL: [Perm; 3] = [Perm::SendAs, Perm::SendOnBehalf, Perm::FullAccess];
+    pub(crate) const ALL: [Perm; 3] = [Perm::SendAs, Perm::SendOnBehalf, Perm::FullAccess];
 
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Perm::SendAs => "sendas",
             Perm::SendOnBehalf => "sendonbehalf",
@@ -34,11 +34,11 @@ impl Perm {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.key() == s)
     }
 
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Perm::SendAs => "Send As",
             Perm::SendOnBehalf => "Send on Behalf",
@@ -61,7 +61,7 @@ impl Perm {
         }
     }
 
-    fn access(self) -> Permission {
+    pub(crate) fn access(self) -> Permission {
         match self {
             Perm::SendAs => Permission::SendAs,
             Perm::SendOnBehalf => Permission::SendOnBehalf,
@@ -71,12 +71,12 @@ impl Perm {
 
     /// Whether the admin center offers this list for a target of this kind
     /// (groups have no Full Access; shared mailboxes no Send on Behalf).
-    fn offered(self, target: T) -> bool {
+    pub(crate) fn offered(self, target: T) -> bool {
         check_grant(self.access(), target, T::UserMailbox, Surface::AdminCenter).is_ok()
     }
 
     /// Whether `trustee` may be picked for this permission on `target`.
-    fn may_hold(self, target: T, trustee: T) -> bool {
+    pub(crate) fn may_hold(self, target: T, trustee: T) -> bool {
         check_grant(self.access(), target, trustee, Surface::AdminCenter).is_ok()
     }
 }
@@ -137,7 +137,7 @@ fn set_cmdlet(kind: T) -> &'static str {
 }
 
 /// A PowerShell single-quoted string, for the audit log's command line.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -179,6 +179,12 @@ pub(crate) async fn show(
     let flash = state.take_flash(admin);
     let content = html! {
         p.breadcrumb { a href="/ecp/recipients" { "Recipients" } " › " (t.display_name) " (" (kind_label(t.kind)) ")" }
+        p.related {
+            @if kind == "mailbox" { a href={ "/ecp/mailbox/" (t.id.0) "/folders" } { "Folder permissions" } }
+            a href={ "/ecp/access?" (serde_urlencoded::to_string([("target", t.alias.as_str())]).unwrap_or_default()) } {
+                "Who can act on " (t.display_name)
+            }
+        }
         @for (perm, people) in &lists {
             section.perm aria-labelledby={ "h-" (perm.key()) } {
                 h2 id={ "h-" (perm.key()) } { (perm.label()) }
@@ -314,7 +320,7 @@ fn form_parts(
 }
 
 /// The flash for a core answer.
-fn outcome<X>(result: Result<Applied<X>, CoreError>, done: String) -> Flash {
+pub(crate) fn outcome<X>(result: Result<Applied<X>, CoreError>, done: String) -> Flash {
     match result {
         Ok(a) if !a.warnings.is_empty() => Flash::Warning(a.warnings.join(" ")),
         Ok(_) => Flash::Done(done),
@@ -328,41 +334,40 @@ fn back(kind: &str, id: &str) -> Response {
     Redirect::to(&format!("/ecp/{kind}/{id}/delegation")).into_response()
 }
 
-/// `POST …/delegation/add` (`perm`, `trustee`, `automapping`).
-pub(crate) async fn add(
-    State(state): State<WebState>,
-    Extension(admin): Extension<Admin>,
-    Extension(fields): Extension<Fields>,
-    Path((kind, id)): Path<(String, String)>,
-) -> Response {
-    let (t, u, perm) = match form_parts(&state, &kind, &id, &fields) {
-        Ok(parts) => parts,
-        Err(None) => return not_found(),
-        Err(Some(message)) => {
-            state.flash(&admin, Flash::Error(message));
-            return back(&kind, &id);
-        }
-    };
+/// Adds (`add`) or removes `perm` for `u` on `t` through the core call the
+/// shell makes for it, as `caller`; shared by the delegation pages and bulk edit.
+pub(crate) async fn change(
+    state: &WebState,
+    caller: &str,
+    perm: Perm,
+    add: bool,
+    t: &Recipient,
+    u: &Recipient,
+    automapping: bool,
+) -> Result<Applied<()>, CoreError> {
     let d = &state.deputy;
     let (who, on) = (quote(&u.name), quote(&t.name));
-    let result = match perm {
-        Perm::SendAs => {
+    match (perm, add) {
+        (Perm::SendAs, true) => {
             let line = format!("Add-RecipientPermission -Identity {on} -Trustee {who} -AccessRights SendAs");
-            d.add_send_as(&Ctx::new(&admin.caller, "Add-RecipientPermission", &line), t.id, u.id, false)
-                .await
-                .map(drop_value)
+            d.add_send_as(&Ctx::new(caller, "Add-RecipientPermission", &line), t.id, u.id, false).await.map(drop_value)
         }
-        Perm::SendOnBehalf => {
+        (Perm::SendAs, false) => {
+            let line = format!("Remove-RecipientPermission -Identity {on} -Trustee {who} -AccessRights SendAs");
+            d.remove_send_as(&Ctx::new(caller, "Remove-RecipientPermission", &line), t.id, u.id, false).await
+        }
+        (Perm::SendOnBehalf, _) => {
             let cmdlet = set_cmdlet(t.kind);
-            let line = format!("{cmdlet} -Identity {on} -GrantSendOnBehalfTo @{{Add={who}}}");
-            let edit = RecipientEdit {
-                send_on_behalf: Some(MultiEdit::Modify { add: vec![u.id], remove: Vec::new() }),
-                ..RecipientEdit::default()
+            let (verb, modify) = if add {
+                ("Add", MultiEdit::Modify { add: vec![u.id], remove: Vec::new() })
+            } else {
+                ("Remove", MultiEdit::Modify { add: Vec::new(), remove: vec![u.id] })
             };
-            d.set_recipient(&Ctx::new(&admin.caller, cmdlet, &line), t.id, edit).await.map(drop_value)
+            let line = format!("{cmdlet} -Identity {on} -GrantSendOnBehalfTo @{{{verb}={who}}}");
+            let edit = RecipientEdit { send_on_behalf: Some(modify), ..RecipientEdit::default() };
+            d.set_recipient(&Ctx::new(caller, cmdlet, &line), t.id, edit).await.map(drop_value)
         }
-        Perm::FullAccess => {
-            let automapping = fields.get("automapping").is_some();
+        (Perm::FullAccess, true) => {
             let line = format!(
                 "Add-MailboxPermission -Identity {on} -User {who} -AccessRights FullAccess -InheritanceType All -AutoMapping ${automapping}"
             );
@@ -372,18 +377,32 @@ pub(crate) async fn add(
                 inheritance: InheritanceType::All,
                 automapping,
             };
-            d.add_mailbox_permission(&Ctx::new(&admin.caller, "Add-MailboxPermission", &line), t.id, u.id, grant)
+            d.add_mailbox_permission(&Ctx::new(caller, "Add-MailboxPermission", &line), t.id, u.id, grant)
                 .await
                 .map(drop_value)
         }
-    };
-    let flash = outcome(result, format!("{} now has {} on {}.", u.display_name, perm.label(), t.display_name));
-    state.flash(&admin, flash);
-    back(&kind, &id)
+        (Perm::FullAccess, false) => {
+            let line = format!(
+                "Remove-MailboxPermission -Identity {on} -User {who} -AccessRights FullAccess -InheritanceType All"
+            );
+            let ctx = Ctx::new(caller, "Remove-MailboxPermission", &line);
+            d.remove_mailbox_permission(&ctx, t.id, u.id, MailboxRights::FULL_ACCESS, false).await
+        }
+    }
 }
 
 fn drop_value<X>(a: Applied<X>) -> Applied<()> {
     Applied { value: (), warnings: a.warnings, what_if: a.what_if, changed: a.changed }
+}
+
+/// `POST …/delegation/add` (`perm`, `trustee`, `automapping`).
+pub(crate) async fn add(
+    State(state): State<WebState>,
+    Extension(admin): Extension<Admin>,
+    Extension(fields): Extension<Fields>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    add_or_remove(state, admin, fields, kind, id, true).await
 }
 
 /// `POST …/delegation/remove` (`perm`, `trustee`).
@@ -393,6 +412,10 @@ pub(crate) async fn remove(
     Extension(fields): Extension<Fields>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
+    add_or_remove(state, admin, fields, kind, id, false).await
+}
+
+async fn add_or_remove(state: WebState, admin: Admin, fields: Fields, kind: String, id: String, add: bool) -> Response {
     let (t, u, perm) = match form_parts(&state, &kind, &id, &fields) {
         Ok(parts) => parts,
         Err(None) => return not_found(),
@@ -401,32 +424,14 @@ pub(crate) async fn remove(
             return back(&kind, &id);
         }
     };
-    let d = &state.deputy;
-    let (who, on) = (quote(&u.name), quote(&t.name));
-    let result = match perm {
-        Perm::SendAs => {
-            let line = format!("Remove-RecipientPermission -Identity {on} -Trustee {who} -AccessRights SendAs");
-            d.remove_send_as(&Ctx::new(&admin.caller, "Remove-RecipientPermission", &line), t.id, u.id, false).await
-        }
-        Perm::SendOnBehalf => {
-            let cmdlet = set_cmdlet(t.kind);
-            let line = format!("{cmdlet} -Identity {on} -GrantSendOnBehalfTo @{{Remove={who}}}");
-            let edit = RecipientEdit {
-                send_on_behalf: Some(MultiEdit::Modify { add: Vec::new(), remove: vec![u.id] }),
-                ..RecipientEdit::default()
-            };
-            d.set_recipient(&Ctx::new(&admin.caller, cmdlet, &line), t.id, edit).await.map(drop_value)
-        }
-        Perm::FullAccess => {
-            let line = format!(
-                "Remove-MailboxPermission -Identity {on} -User {who} -AccessRights FullAccess -InheritanceType All"
-            );
-            let ctx = Ctx::new(&admin.caller, "Remove-MailboxPermission", &line);
-            d.remove_mailbox_permission(&ctx, t.id, u.id, MailboxRights::FULL_ACCESS, false).await
-        }
+    let automapping = fields.get("automapping").is_some();
+    let result = change(&state, &admin.caller, perm, add, &t, &u, automapping).await;
+    let done = if add {
+        format!("{} now has {} on {}.", u.display_name, perm.label(), t.display_name)
+    } else {
+        format!("{} no longer has {} on {}.", u.display_name, perm.label(), t.display_name)
     };
-    let flash = outcome(result, format!("{} no longer has {} on {}.", u.display_name, perm.label(), t.display_name));
-    state.flash(&admin, flash);
+    state.flash(&admin, outcome(result, done));
     back(&kind, &id)
 }
 

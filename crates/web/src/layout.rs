@@ -18,16 +18,31 @@ fn head(title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " - Exchange admin center" }
             link rel="stylesheet" href="/ecp/ecp.css";
+            script src="/ecp/ecp.js" defer {}
         }
     }
 }
 
-/// A page for a signed-in administrator: header with sign-out, navigation, content.
+/// The admin center's features, as in its left pane.
+const FEATURES: [(&str, &str, &str); 3] = [
+    ("recipients", "/ecp/recipients", "Recipients"),
+    ("access", "/ecp/access", "Who can do what"),
+    ("audit", "/ecp/audit", "Audit log"),
+];
+
+/// A page for a signed-in administrator in the Recipients feature.
 pub(crate) fn page(admin: &Admin, title: &str, flash: Option<Flash>, content: Markup) -> Markup {
+    page_in("recipients", admin, title, flash, content)
+}
+
+/// A page for a signed-in administrator: skip link, header with sign-out,
+/// navigation (`feature` marked current), content.
+pub(crate) fn page_in(feature: &str, admin: &Admin, title: &str, flash: Option<Flash>, content: Markup) -> Markup {
     html! {
         html lang="en" {
             (head(title))
             body {
+                a.skip href="#main" { "Skip to main content" }
                 header.top {
                     a.brand href="/ecp/recipients" { "Exchange admin center" }
                     span.who { (admin.caller) }
@@ -36,10 +51,16 @@ pub(crate) fn page(admin: &Admin, title: &str, flash: Option<Flash>, content: Ma
                         button type="submit" { "Sign out" }
                     }
                 }
-                nav aria-label="Features" {
-                    a href="/ecp/recipients" aria-current="page" { "Recipients" }
+                nav.features aria-label="Features" {
+                    @for (key, href, label) in FEATURES {
+                        @if key == feature {
+                            a href=(href) aria-current="page" { (label) }
+                        } @else {
+                            a href=(href) { (label) }
+                        }
+                    }
                 }
-                main {
+                main #main tabindex="-1" {
                     h1 { (title) }
                     @if let Some(f) = flash { (flash_box(&f)) }
                     (content)
@@ -71,7 +92,7 @@ pub(crate) fn sign_in_page(token: &str, error: Option<&str>, status: StatusCode)
             html lang="en" {
                 (head("Sign in"))
                 body.signin {
-                    main {
+                    main #main {
                         h1 { "Exchange admin center" }
                         p { "Sign in with an administrator account." }
                         @if let Some(e) = error { div.flash.error role="alert" { (e) } }
@@ -98,10 +119,10 @@ pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Resp
             html lang="en" {
                 (head(title))
                 body.signin {
-                    main {
+                    main #main {
                         h1 { (title) }
                         div.flash.error role="alert" { (message) }
-                        p { a href="/ecp/signin" { "Sign in with a different account" } " · " a href="/ecp/" { "Exchange admin center" } }
+                        p { a href="/ecp/recipients" { "Back to Recipients" } " · " a href="/ecp/signin" { "Sign in with a different account" } " · " a href="/ecp/" { "Exchange admin center" } }
                     }
                 }
             }

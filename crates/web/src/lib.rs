@@ -1,5 +1,7 @@
 //! The web admin center at `/ecp/` (where Exchange serves its admin center,
-//! spec §7.6): server-rendered HTML pages for administrators, no JavaScript.
+//! spec §7.6): server-rendered HTML pages for administrators. No JavaScript
+//! is needed; one small same-origin script (`/ecp/ecp.js`) only adds Shift- and
+//! Ctrl-click selection to the bulk edit lists.
 //!
 //! - `GET /ecp/` → the recipients list, or the sign-in form without a session.
 //! - `GET|POST /ecp/signin`, `POST /ecp/signout`.
@@ -9,6 +11,12 @@
 //!   Access (mailboxes only) and the Sent Items copy switches;
 //!   `…/delegation/pick?perm=…&q=…` is the picker; `POST …/delegation/add`,
 //!   `…/remove`, `…/copies` change them.
+//! - `POST /ecp/bulk`: bulk edit of the selected mailboxes' delegation (one
+//!   permission, Add or Remove, one delegate), refused for mixed types.
+//! - `GET /ecp/mailbox/{id}/folders?folder=…`: folder permissions (spec §5);
+//!   `POST …/folders/add`, `…/set`, `…/remove` change them.
+//! - `GET /ecp/access?user=…&target=…`: who can do what (spec §8).
+//! - `GET /ecp/audit?cmdlet=…&object=…&caller=…&from=…&to=…`: the admin audit log.
 //!
 //! Sessions: a random 192-bit token in the `ecp_session` cookie (`HttpOnly`,
 //! `SameSite=Strict`, `Path=/ecp`, and `Secure` when the request came over TLS
@@ -27,7 +35,11 @@
 //!
 //! [`Surface::AdminCenter`]: deputy_access::Surface::AdminCenter
 
+mod access;
+mod audit;
+mod bulk;
 mod delegation;
+mod folders;
 mod layout;
 mod recipients;
 
@@ -114,6 +126,11 @@ impl Fields {
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
+
+    /// Every value of a repeated field (checkboxes), in form order.
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// The admin center's routes, to be merged into the HTTP listener's router.
@@ -127,12 +144,18 @@ pub fn router(deputy: Arc<Deputy>) -> Router {
         .route("/ecp/{kind}/{id}/delegation/add", post(delegation::add))
         .route("/ecp/{kind}/{id}/delegation/remove", post(delegation::remove))
         .route("/ecp/{kind}/{id}/delegation/copies", post(delegation::copies))
+        .route("/ecp/bulk", post(bulk::apply))
+        .route("/ecp/mailbox/{id}/folders", get(folders::show))
+        .route("/ecp/mailbox/{id}/folders/{op}", post(folders::change))
+        .route("/ecp/access", get(access::show))
+        .route("/ecp/audit", get(audit::show))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .route("/ecp", get(|| async { Redirect::to("/ecp/") }))
         .route("/ecp/", get(home))
         .route("/ecp/signin", get(sign_in_form).post(sign_in))
         .route("/ecp/ecp.css", get(css))
+        .route("/ecp/ecp.js", get(script))
         .merge(signed_in)
         .layer(middleware::map_response(security_headers))
         .with_state(state)
@@ -146,7 +169,7 @@ async fn security_headers(mut response: Response) -> Response {
     set(
         h,
         "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
@@ -162,6 +185,24 @@ async fn css() -> Response {
         include_str!("../assets/ecp.css"),
     )
         .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")],
+        include_str!("../assets/ecp.js"),
+    )
+        .into_response()
+}
+
+/// Bad form or query data: a `400` page that says what was wrong; nothing changed.
+pub(crate) fn bad_request(message: &str) -> Response {
+    layout::error_page(StatusCode::BAD_REQUEST, "Bad request", message)
+}
+
+/// A recipient id from a form or URL.
+pub(crate) fn parse_id(s: &str) -> Option<deputy_types::RecipientId> {
+    uuid::Uuid::parse_str(s.trim()).ok().map(deputy_types::RecipientId)
 }
 
 fn random_token() -> String {

@@ -1,6 +1,7 @@
 //! Recipients: the tabs of Exchange's admin center, searched by any part of a
-//! name or address.
+//! name or address; the mailbox tabs carry the bulk edit form (seed 001).
 
+use crate::bulk;
 use crate::layout::{page, respond};
 use crate::{Admin, WebState};
 use axum::Extension;
@@ -8,18 +9,25 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use deputy_types::{Recipient, RecipientType as T};
-use maud::html;
+use maud::{Markup, html};
 use std::collections::HashMap;
 
 /// One tab of Recipients: its query value, label and the kinds it lists.
 pub(crate) struct Tab {
     pub key: &'static str,
     pub label: &'static str,
-    kinds: &'static [T],
+    pub kinds: &'static [T],
 }
 
+/// Every kind of mailbox the admin center edits; the Mailboxes tab lists them
+/// all (as Exchange Online's admin center does), so a selection can mix types
+/// and bulk edit has to refuse it.
+pub(crate) const MAILBOX_KINDS: &[T] =
+    &[T::UserMailbox, T::LinkedMailbox, T::SharedMailbox, T::RoomMailbox, T::EquipmentMailbox];
+
+/// The tabs; the first three list mailboxes and offer bulk edit.
 pub(crate) const TABS: &[Tab] = &[
-    Tab { key: "mailboxes", label: "Mailboxes", kinds: &[T::UserMailbox, T::LinkedMailbox] },
+    Tab { key: "mailboxes", label: "Mailboxes", kinds: MAILBOX_KINDS },
     Tab { key: "resources", label: "Resources", kinds: &[T::RoomMailbox, T::EquipmentMailbox] },
     Tab { key: "shared", label: "Shared", kinds: &[T::SharedMailbox] },
     Tab {
@@ -37,7 +45,7 @@ pub(crate) const TABS: &[Tab] = &[
 
 /// Where a recipient's delegation page is, if the admin center has one for its kind.
 pub(crate) fn delegation_path(r: &Recipient) -> Option<String> {
-    let kind = if TABS[..3].iter().any(|t| t.kinds.contains(&r.kind)) {
+    let kind = if MAILBOX_KINDS.contains(&r.kind) {
         "mailbox"
     } else if TABS[3].kinds.contains(&r.kind) {
         "group"
@@ -68,6 +76,7 @@ pub(crate) fn kind_label(kind: T) -> &'static str {
 }
 
 struct Row {
+    id: deputy_types::RecipientId,
     display_name: String,
     kind: T,
     address: String,
@@ -83,20 +92,24 @@ pub(crate) async fn list(
 ) -> Response {
     let tab = TABS.iter().find(|t| query.get("tab").is_some_and(|q| q == t.key)).unwrap_or(&TABS[0]);
     let q = query.get("q").map(|q| q.trim()).unwrap_or_default().to_owned();
-    let rows: Vec<Row> = state.deputy.read(|s| {
+    let bulk_tab = tab.kinds.iter().all(|k| MAILBOX_KINDS.contains(k));
+    let (rows, candidates) = state.deputy.read(|s| {
         let mut found: Vec<&Recipient> = if q.is_empty() { s.dir.iter().collect() } else { s.dir.search(&q) };
         found.retain(|r| tab.kinds.contains(&r.kind));
         found.sort_by_cached_key(|r| r.display_name.to_lowercase());
-        found
+        let rows = found
             .into_iter()
             .map(|r| Row {
+                id: r.id,
                 display_name: r.display_name.clone(),
                 kind: r.kind,
                 address: r.primary_smtp.as_ref().map(|a| a.to_string()).unwrap_or_default(),
                 hidden: r.hidden,
                 link: delegation_path(r),
             })
-            .collect()
+            .collect::<Vec<Row>>();
+        let candidates = if bulk_tab { bulk::candidates(s) } else { Vec::new() };
+        (rows, candidates)
     });
     let flash = state.take_flash(&admin);
     let content = html! {
@@ -116,12 +129,40 @@ pub(crate) async fn list(
             input #q type="search" name="q" value=(q) placeholder="Part of a name or address";
             button type="submit" { "Search" }
         }
-        table.list {
+        @if bulk_tab {
+            form #bulk method="post" action="/ecp/bulk" {
+                (crate::layout::csrf(&admin))
+                input type="hidden" name="tab" value=(tab.key);
+                input type="hidden" name="q" value=(q);
+                (table(tab, &rows, true))
+                (bulk::fields(&candidates))
+            }
+        } @else {
+            (table(tab, &rows, false))
+        }
+    };
+    respond(StatusCode::OK, page(&admin, "Recipients", flash, content))
+}
+
+/// The list of a tab; with `select`, a checkbox per row for bulk edit (its
+/// label names the row, and the script adds Shift- and Ctrl-click on rows).
+fn table(tab: &Tab, rows: &[Row], select: bool) -> Markup {
+    html! {
+        table.list data-bulk[select] {
             caption { (tab.label) " (" (rows.len()) ")" }
-            thead { tr { th scope="col" { "Display name" } th scope="col" { "Type" } th scope="col" { "Primary email address" } th scope="col" { "Hidden from address lists" } } }
+            thead { tr {
+                @if select { th scope="col" { span.visually-hidden { "Select" } } }
+                th scope="col" { "Display name" } th scope="col" { "Type" } th scope="col" { "Primary email address" } th scope="col" { "Hidden from address lists" }
+            } }
             tbody {
-                @for r in &rows {
+                @for r in rows {
                     tr {
+                        @if select {
+                            td.select {
+                                input type="checkbox" name="mailbox" value=(r.id.0) id={ "sel-" (r.id.0) };
+                                label.visually-hidden for={ "sel-" (r.id.0) } { "Select " (r.display_name) }
+                            }
+                        }
                         td {
                             @if let Some(link) = &r.link { a href=(link) { (r.display_name) } } @else { (r.display_name) }
                         }
@@ -131,10 +172,9 @@ pub(crate) async fn list(
                     }
                 }
                 @if rows.is_empty() {
-                    tr { td colspan="4" { "There are no items to show in this view." } }
+                    tr { td colspan="5" { "There are no items to show in this view." } }
                 }
             }
         }
-    };
-    respond(StatusCode::OK, page(&admin, "Recipients", flash, content))
+    }
 }

@@ -232,3 +232,179 @@ async fn sent_items_switches_and_sign_out() {
     let (status, _, location) = o.call("GET", "/ecp/recipients", &session, None).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/ecp/signin"));
 }
+
+impl Org {
+    async fn group(&self, name: &str, members: Vec<RecipientId>) -> RecipientId {
+        let spec = NewRecipient {
+            kind: Some(T::MailUniversalSecurityGroup),
+            name: name.into(),
+            members,
+            ..Default::default()
+        };
+        self.deputy.new_recipient(&Ctx::new("setup", "Test", "test"), spec).await.unwrap().value.id
+    }
+
+    async fn audit_count(&self, cmdlet: &str) -> usize {
+        let records = self.deputy.search_audit(&Default::default()).await.unwrap();
+        records.iter().filter(|r| r.cmdlet == cmdlet).count()
+    }
+
+    fn calendar(&self, mailbox: RecipientId) -> deputy_types::FolderId {
+        self.deputy.read(|s| s.resolve_folder(mailbox, "Calendar").unwrap())
+    }
+}
+
+fn full_access_holders(o: &Org, mailbox: RecipientId) -> Vec<RecipientId> {
+    o.deputy.read(|s| s.mailbox_aces(mailbox).iter().map(|a| a.trustee).collect())
+}
+
+#[tokio::test]
+async fn the_new_post_routes_refuse_a_missing_csrf_token() {
+    let o = org("csrf-new").await;
+    let mary = o.add("Mary", T::UserMailbox).await;
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let (session, _, _) = o.sign_in("admin@contoso.test").await.unwrap();
+    let cal = o.calendar(mary);
+    let bulk = format!("action=add&perm=fullaccess&trustee={}&mailbox={}", rob.0, mary.0);
+    let folder = format!("folder={}&user={}&role=Editor", cal.0, rob.0);
+    for (path, form) in [
+        ("/ecp/bulk".to_owned(), bulk.clone()),
+        (format!("/ecp/mailbox/{}/folders/add", mary.0), folder.clone()),
+        (format!("/ecp/mailbox/{}/folders/set", mary.0), folder.clone()),
+        (format!("/ecp/mailbox/{}/folders/remove", mary.0), folder.clone()),
+    ] {
+        for form in [form.clone(), format!("csrf=forged&{form}")] {
+            let (status, _, body) = o.call("POST", &path, &session, Some(&form)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        }
+    }
+    assert!(full_access_holders(&o, mary).is_empty());
+    assert!(o.deputy.read(|s| s.folder_aces(cal).is_empty()));
+}
+
+#[tokio::test]
+async fn bulk_edit_of_mixed_types_warns_and_changes_nothing() {
+    let o = org("bulk-mixed").await;
+    let mary = o.add("Mary", T::UserMailbox).await;
+    let help = o.add("Helpdesk", T::SharedMailbox).await;
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let (session, _, csrf) = o.sign_in("admin@contoso.test").await.unwrap();
+    let form = format!(
+        "csrf={csrf}&tab=mailboxes&q=&action=add&perm=fullaccess&trustee={}&mailbox={}&mailbox={}",
+        rob.0, mary.0, help.0
+    );
+    let (status, _, location) = o.call("POST", "/ecp/bulk", &session, Some(&form)).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/ecp/recipients?tab=mailboxes&q="));
+    let (_, _, page) = o.call("GET", &location, &session, None).await;
+    assert!(page.contains("Bulk edit won&#39;t work") || page.contains("Bulk edit won't work"), "{page}");
+    assert!(full_access_holders(&o, mary).is_empty() && full_access_holders(&o, help).is_empty());
+    assert_eq!(o.audit_count("Add-MailboxPermission").await, 0);
+}
+
+#[tokio::test]
+async fn bulk_edit_adds_and_removes_on_every_selected_mailbox() {
+    let o = org("bulk").await;
+    let shared = [
+        o.add("Sales", T::SharedMailbox).await,
+        o.add("Support", T::SharedMailbox).await,
+        o.add("Billing", T::SharedMailbox).await,
+    ];
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let (session, _, csrf) = o.sign_in("admin@contoso.test").await.unwrap();
+    let (_, _, page) = o.call("GET", "/ecp/recipients?tab=shared", &session, None).await;
+    assert!(page.contains("name=\"mailbox\"") && page.contains("Select Sales"), "{page}");
+    let picked: String = shared.iter().map(|id| format!("&mailbox={}", id.0)).collect();
+    let form = format!("csrf={csrf}&tab=shared&action=add&perm=fullaccess&trustee={}{picked}", rob.0);
+    o.call("POST", "/ecp/bulk", &session, Some(&form)).await;
+    for id in shared {
+        assert_eq!(full_access_holders(&o, id), vec![rob]);
+    }
+    assert_eq!(o.audit_count("Add-MailboxPermission").await, 3, "one audit record per mailbox");
+    let (_, _, page) = o.call("GET", "/ecp/recipients?tab=shared", &session, None).await;
+    assert!(page.contains("Rob now has Full Access on Billing, Sales, Support."), "{page}");
+    let form = form.replace("action=add", "action=remove");
+    o.call("POST", "/ecp/bulk", &session, Some(&form)).await;
+    assert!(shared.iter().all(|id| full_access_holders(&o, *id).is_empty()));
+    // Bad form data: a 400 that says what is wrong, nothing changed.
+    let (status, _, body) =
+        o.call("POST", "/ecp/bulk", &session, Some(&format!("csrf={csrf}&action=grant&perm=fullaccess"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("choose Add or Remove"), "{body}");
+    let (status, _, _) = o
+        .call("POST", "/ecp/bulk", &session, Some(&format!("csrf={csrf}&action=add&perm=fullaccess&mailbox=nope")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn calendar_permissions_are_added_changed_and_removed_with_core_errors_shown() {
+    let o = org("folders").await;
+    let mary = o.add("Mary", T::UserMailbox).await;
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let (session, _, csrf) = o.sign_in("admin@contoso.test").await.unwrap();
+    let cal = o.calendar(mary);
+    let base = format!("/ecp/mailbox/{}/folders", mary.0);
+    let (_, _, page) = o.call("GET", &base, &session, None).await;
+    assert!(page.contains("Inbox") && page.contains("Mary:\\Calendar") && page.contains("AvailabilityOnly"), "{page}");
+    let form = |role: &str, extra: &str| format!("csrf={csrf}&folder={}&user={}&role={role}{extra}", cal.0, rob.0);
+    o.call("POST", &format!("{base}/add"), &session, Some(&form("Editor", "&delegate=on"))).await;
+    let entry = o.deputy.read(|s| s.folder_entry(cal, deputy_types::FolderUser::Recipient(rob))).unwrap();
+    assert_eq!(entry.flags, deputy_types::SharingFlags::DELEGATE);
+    // The core refuses Delegate without Editor; the page shows its words and nothing changes.
+    let (_, _, back) = o.call("POST", &format!("{base}/set"), &session, Some(&form("Reviewer", "&delegate=on"))).await;
+    let (_, _, page) = o.call("GET", &back, &session, None).await;
+    assert!(page.contains("only together with the Editor access right"), "{page}");
+    let again = o.deputy.read(|s| s.folder_entry(cal, deputy_types::FolderUser::Recipient(rob))).unwrap();
+    assert_eq!(again, entry);
+    o.call("POST", &format!("{base}/set"), &session, Some(&form("Reviewer", ""))).await;
+    let (_, _, page) = o.call("GET", &back, &session, None).await;
+    assert!(page.contains("Rob now has Reviewer on Mary:\\Calendar."), "{page}");
+    o.call("POST", &format!("{base}/remove"), &session, Some(&form("", ""))).await;
+    assert!(o.deputy.read(|s| s.folder_aces(cal).is_empty()));
+    assert_eq!(o.audit_count("Set-MailboxFolderPermission").await, 1);
+    let (status, _, _) = o.call("POST", &format!("{base}/set"), &session, Some(&form("Boss", ""))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn who_can_do_what_shows_the_group_path_both_ways() {
+    let o = org("access").await;
+    let help = o.add("Helpdesk", T::SharedMailbox).await;
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let team = o.group("Support Team", vec![rob]).await;
+    let (session, _, csrf) = o.sign_in("admin@contoso.test").await.unwrap();
+    let form = format!("csrf={csrf}&perm=fullaccess&trustee={}", team.0);
+    o.call("POST", &format!("/ecp/mailbox/{}/delegation/add", help.0), &session, Some(&form)).await;
+    let (_, _, page) = o.call("GET", "/ecp/access?user=rob", &session, None).await;
+    assert!(page.contains("Helpdesk") && page.contains("Rob → Support Team"), "{page}");
+    let (_, _, page) = o.call("GET", "/ecp/access?target=helpdesk", &session, None).await;
+    assert!(page.contains("Who can act on Helpdesk") && page.contains("Rob → Support Team"), "{page}");
+    let (_, _, page) = o.call("GET", "/ecp/access?user=rob&target=helpdesk", &session, None).await;
+    assert!(page.contains("Allowed") && page.contains("to group Support Team"), "{page}");
+    let (_, _, page) = o.call("GET", "/ecp/access?user=nobody", &session, None).await;
+    assert!(page.contains("Couldn&#39;t find object") || page.contains("Couldn't find object"), "{page}");
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_by_cmdlet_object_caller_and_date() {
+    let o = org("audit").await;
+    let mary = o.add("Mary", T::UserMailbox).await;
+    let rob = o.add("Rob", T::UserMailbox).await;
+    let (session, _, csrf) = o.sign_in("admin@contoso.test").await.unwrap();
+    let form = format!("csrf={csrf}&perm=sendas&trustee={}", rob.0);
+    o.call("POST", &format!("/ecp/mailbox/{}/delegation/add", mary.0), &session, Some(&form)).await;
+    let (_, _, page) =
+        o.call("GET", "/ecp/audit?cmdlet=Add-RecipientPermission&object=mary&caller=admin", &session, None).await;
+    assert!(
+        page.contains("Audit records (1)") && page.contains("-Trustee &#39;Rob&#39;")
+            || page.contains("-Trustee 'Rob'"),
+        "{page}"
+    );
+    let (_, _, page) = o.call("GET", "/ecp/audit?caller=setup", &session, None).await;
+    assert!(!page.contains("Add-RecipientPermission</td>"), "{page}");
+    let (_, _, page) = o.call("GET", "/ecp/audit?to=2000-01-01", &session, None).await;
+    assert!(page.contains("Audit records (0)"), "{page}");
+    let (status, _, body) = o.call("GET", "/ecp/audit?from=yesterday", &session, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("YYYY-MM-DD"), "{body}");
+}

@@ -19,6 +19,7 @@ pub use headers::{HeaderFacts, address_field, inspect};
 pub use rules::{Authoring, SendDenied};
 
 use crate::Deputy;
+use crate::calendar::meetings::{self, Meeting};
 use crate::state::State;
 
 /// How long a folder remembers a delivered message's `Message-ID` for
@@ -121,6 +122,40 @@ impl Targets {
     }
 }
 
+/// A meeting message's routing (spec §10): whose calendars it addresses,
+/// and the informational copy some of them get instead of the message.
+#[derive(Debug)]
+struct Routed {
+    principals: Vec<RecipientId>,
+    info_targets: Vec<(RecipientId, FolderId)>,
+    info: Option<Delivery>,
+}
+
+impl Routed {
+    /// Builds the informational copy's delivery from the message as stored.
+    fn with_copy(mut self, raw: &[u8], message_id: Option<String>) -> Self {
+        if !self.info_targets.is_empty() {
+            let entries = self
+                .info_targets
+                .iter()
+                .map(|&(_, folder)| NewEntry { folder, flags: MessageFlags::empty(), creator: None })
+                .collect();
+            let raw = meetings::informational_copy(raw);
+            self.info = Some(Delivery { raw, received: crate::now(), message_id, entries, outbound: None });
+        }
+        self
+    }
+}
+
+impl Targets {
+    /// Applies §10 to the local copies of a meeting message.
+    fn route_meeting(&mut self, s: &State) -> Routed {
+        let principals = self.inboxes.iter().map(|&(m, _)| m).collect();
+        let info_targets = meetings::route(s, &mut self.inboxes);
+        Routed { principals, info_targets, info: None }
+    }
+}
+
 /// Expands the envelope recipients (spec §6): groups to their members, each
 /// mailbox once however many recipients lead to it; mail users and contacts
 /// to their external addresses; other domains stay remote.
@@ -176,16 +211,31 @@ impl Deputy {
     /// Sent Items copies, deliver locally and queue the rest, all in one
     /// durable commit. Nothing is stored when the send is denied.
     pub async fn submit(&self, sub: Submission) -> Result<Submitted, MailError> {
+        self.submit_with(sub, |s, sub, facts| {
+            rules::header_authoring(s, sub.principal, &facts.from, facts.sender.as_deref())
+        })
+        .await
+    }
+
+    /// The pipeline with the author check given: [`Deputy::submit`] applies
+    /// spec §4.1; a calendar delegate's meeting response adds §10's right to
+    /// answer for the manager. Everything else is the one pipeline.
+    pub(crate) async fn submit_with(
+        &self,
+        sub: Submission,
+        authorize: impl FnOnce(&State, &Submission, &HeaderFacts) -> Result<Authoring, SendDenied>,
+    ) -> Result<Submitted, MailError> {
         let facts = inspect(&sub.raw);
-        let (delivery, authoring, delivered, queued) = self.read(|s| {
+        let meeting = Meeting::of(&sub.raw, facts.from.first().map(String::as_str));
+        let (delivery, authoring, delivered, queued, routed) = self.read(|s| {
             rules::check_envelope_sender(s, sub.principal, &sub.mail_from).map_err(MailError::Denied)?;
-            let authoring = rules::header_authoring(s, sub.principal, &facts.from, facts.sender.as_deref())
-                .map_err(MailError::Denied)?;
-            let targets = targets(s, &sub.recipients);
+            let authoring = authorize(s, &sub, &facts).map_err(MailError::Denied)?;
+            let mut targets = targets(s, &sub.recipients);
             let copies = rules::sent_copies(s, sub.saver, authoring, sub.save_to_sent_items);
             if targets.is_empty() {
                 return Err(MailError::NoRecipients);
             }
+            let routed = meeting.as_ref().map(|_| targets.route_meeting(s));
             let (raw, message_id) = submitted_message(s, &sub, &facts, authoring);
             let mut entries: Vec<NewEntry> = copies
                 .iter()
@@ -201,27 +251,56 @@ impl Deputy {
                 mail_from: rules::outbound_mail_from(s, sub.principal, authoring, &sub.mail_from),
                 recipients: targets.remote,
             });
+            let routed = routed.map(|r| r.with_copy(&raw, message_id.clone()));
             let delivery = Delivery { raw, received: crate::now(), message_id, entries, outbound };
-            Ok((delivery, authoring, delivered, queued))
+            Ok((delivery, authoring, delivered, queued, routed))
         })?;
-        let stored = self.store_one(delivery).await?;
+        let stored = self.deliver_meeting(meeting.as_ref(), routed, delivery).await?;
         Ok(Submitted { authoring, stored, delivered, queued })
+    }
+
+    /// Stores a delivery; for a meeting message, first applies it to the
+    /// addressed calendars, then stores the informational copies (spec §10).
+    async fn deliver_meeting(
+        &self,
+        meeting: Option<&Meeting>,
+        routed: Option<Routed>,
+        delivery: Delivery,
+    ) -> Result<Stored, MailError> {
+        let (Some(meeting), Some(routed)) = (meeting, routed) else { return self.store_one(delivery).await };
+        self.apply_meeting(meeting, &routed.principals).await?;
+        let info = routed.info;
+        if delivery.entries.is_empty() && delivery.outbound.is_none() {
+            // Every copy was the principals' informational one.
+            return match info {
+                Some(info) => self.store_one(info).await,
+                None => Err(MailError::NoRecipients),
+            };
+        }
+        let stored = self.store_one(delivery).await?;
+        if let Some(info) = info {
+            self.store_one(info).await?;
+        }
+        Ok(stored)
     }
 
     /// Delivers mail from outside to local recipients (expanding groups, spec §6).
     pub async fn deliver(&self, inbound: Inbound) -> Result<Stored, MailError> {
         let facts = inspect(&inbound.raw);
-        let delivery = self.read(|s| {
-            let targets = targets(s, &inbound.recipients);
+        let meeting = Meeting::of(&inbound.raw, facts.from.first().map(String::as_str));
+        let (delivery, routed) = self.read(|s| {
+            let mut targets = targets(s, &inbound.recipients);
             if targets.is_empty() {
                 return Err(MailError::NoRecipients);
             }
+            let routed = meeting.as_ref().map(|_| targets.route_meeting(s));
             let mut raw = Vec::with_capacity(inbound.trace.len() + inbound.raw.len());
             raw.extend_from_slice(&inbound.trace);
             raw.extend_from_slice(&inbound.raw);
-            Ok(targets.into_delivery(raw, facts.message_id.clone(), inbound.mail_from.clone()))
+            let routed = routed.map(|r| r.with_copy(&raw, facts.message_id.clone()));
+            Ok((targets.into_delivery(raw, facts.message_id.clone(), inbound.mail_from.clone()), routed))
         })?;
-        self.store_one(delivery).await
+        self.deliver_meeting(meeting.as_ref(), routed, delivery).await
     }
 
     /// A delivery status notification (or any message from the system) for

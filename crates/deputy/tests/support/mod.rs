@@ -9,7 +9,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod cluster;
+pub mod forests;
 pub mod graph;
+pub mod python;
 pub mod sink;
 
 pub const PASSWORD: &str = "Adm1n!Pass";
@@ -30,10 +32,28 @@ impl Drop for TempDir {
     }
 }
 
-/// A loopback port nobody is listening on right now.
+/// A loopback port nobody is listening on right now, for a test that must
+/// know a server's port before starting it (a peer's URL, a relay target).
+///
+/// Taken below Linux's ephemeral range (32768–60999), from a sequence of this
+/// process's own: a port the kernel hands to `bind(…:0)` or to an outgoing
+/// connection of another test running meanwhile would be taken by the time
+/// the server binds it ("Address already in use").
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("bound address").port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOW: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Processes start at different places, so two test binaries rarely meet.
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN) % SPAN;
+        let port = LOW + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {LOW} and {}", LOW + SPAN)
 }
 
 /// `deputy init`.
@@ -199,4 +219,34 @@ impl Server {
         let rows = self.json(&format!("Get-MailboxFolderStatistics -Identity '{mailbox}' -FolderScope {scope}"));
         rows.first().and_then(|r| r["ItemsInFolder"].as_i64()).unwrap_or_else(|| panic!("no {scope} row: {rows:?}"))
     }
+}
+
+/// One raw HTTP/1.1 request with Basic credentials, for doors a test must
+/// see byte for byte (CalDAV's methods and headers): the status and the
+/// whole answer, header section included.
+pub fn basic_request(
+    server: &Server,
+    (login, password): (&str, &str),
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use base64::Engine as _;
+    use std::io::{Read, Write};
+    let authority = server.url.trim_start_matches("http://");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Basic {auth}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream.write_all(format!("{head}\r\n{body}").as_bytes()).expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, answer)
 }

@@ -28,6 +28,8 @@ pub struct Folder {
 /// Mailboxes keyed by owner and name.
 pub struct Memory {
     pub folders: Mutex<BTreeMap<(String, String), Folder>>,
+    /// Names subscribed beyond the listed mailboxes (which count as subscribed), by user.
+    pub subscriptions: Mutex<Vec<(String, String)>>,
 }
 
 pub const MESSAGE: &[u8] = b"From: alice@example.com\r\nSubject: hello\r\n\r\nHi there\r\n";
@@ -43,7 +45,7 @@ impl Memory {
             folders.insert((user.to_owned(), "INBOX".to_owned()), inbox);
             folders.insert((user.to_owned(), "Sent".to_owned()), Folder { next: 1, ..Folder::default() });
         }
-        Memory { folders: Mutex::new(folders) }
+        Memory { folders: Mutex::new(folders), subscriptions: Mutex::default() }
     }
 
     /// `Other Users/alice/INBOX` for bob resolves to alice's INBOX.
@@ -268,6 +270,27 @@ impl Backend for Memory {
         let f = folders.remove(&Self::key(user, from)).ok_or_else(Self::missing)?;
         folders.insert(Self::key(user, to), f);
         Ok(())
+    }
+
+    async fn subscribe(&self, user: &String, mailbox: &str, subscribed: bool) -> Result<(), No> {
+        let mut subs = self.subscriptions.lock().unwrap();
+        let entry = (user.clone(), mailbox.to_owned());
+        subs.retain(|e| *e != entry);
+        if subscribed {
+            subs.push(entry);
+        }
+        Ok(())
+    }
+
+    /// The listed mailboxes and any other name subscribed (which may not exist).
+    async fn lsub(&self, user: &String, reference: &str, pattern: &str) -> Vec<MailboxInfo> {
+        let mut out = self.list(user, reference, pattern).await;
+        for (owner, name) in self.subscriptions.lock().unwrap().iter() {
+            if owner == user && !out.iter().any(|m| m.name == *name) {
+                out.push(MailboxInfo { name: name.clone(), delimiter: '/', attributes: vec![] });
+            }
+        }
+        out
     }
 
     async fn listrights(&self, _user: &String, _mailbox: &str, _identifier: &str) -> Result<ListRights, No> {

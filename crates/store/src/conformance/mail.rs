@@ -31,6 +31,7 @@
 
 mod folders;
 mod model;
+mod subscriptions;
 
 pub use folders::{
     mail_copy_and_move, mail_expunge_removes_bodies_only_when_unreferenced, mail_find_by_message_id_respects_since,
@@ -38,6 +39,7 @@ pub use folders::{
     mail_set_flags_round_trip, mail_set_flags_unchanged_since_conflicts,
 };
 pub use model::{MailModel, at_s, check_due, check_mail, delivery, entry, join_all, message, outbound};
+pub use subscriptions::mail_subscriptions_round_trip;
 
 // The folder vocabulary, nameable from here until the crate root re-exports it.
 pub use crate::mail::{FlagOp, FlagOutcome, FolderStatus};
@@ -459,6 +461,7 @@ where
     mail_copy_and_move(h).await;
     mail_folder_operations_follow_the_model(h).await;
     mail_find_by_message_id_respects_since(h).await;
+    mail_subscriptions_round_trip(h).await;
 }
 
 /// Expands to one `#[tokio::test]` per mail conformance case, each with a
@@ -486,6 +489,7 @@ macro_rules! mail_conformance_tests {
             mail_copy_and_move,
             mail_folder_operations_follow_the_model,
             mail_find_by_message_id_respects_since,
+            mail_subscriptions_round_trip,
         );
     };
     (@cases ($harness:expr) $($case:ident),* $(,)?) => {

@@ -6,8 +6,7 @@ use crate::mail::{FlagOp, FlagOutcome};
 use crate::{Delivery, MailStore, NewEntry, NewOutbound, Stored};
 use chrono::{DateTime, Utc};
 use deputy_types::{
-    BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueueRecipient, QueuedMessage, RecipientId,
-    RecipientStatus, Uid,
+    BlobId, FolderCounts, FolderEntry, FolderId, MessageFlags, QueuedMessage, RecipientId, RecipientStatus, Uid,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -56,14 +55,7 @@ impl MailModel {
                 id,
                 blob: s.blob,
                 mail_from: out.mail_from.clone(),
-                recipients: out
-                    .recipients
-                    .iter()
-                    .map(|a| QueueRecipient {
-                        address: a.clone(),
-                        status: RecipientStatus::Pending { last_error: None },
-                    })
-                    .collect(),
+                recipients: crate::plan::pending(out),
                 attempts: 0,
                 queued_at: d.received,
                 next_attempt: d.received,

@@ -1,0 +1,529 @@
+//! Calendars through Graph (spec §5, §10; exchange-reference §3): events of
+//! the primary calendar, `calendarView`, meeting answers, the calendar
+//! itself, and dispatch of calendarPermissions, mailboxSettings and
+//! delegates.
+//!
+//! The core decides everything: `calendar_events`/`calendar_event` give the
+//! caller's viewer, every event is shown through `deputy_calendar::project`,
+//! `save_event`/`remove_event`/`respond_to_event`/`send_meeting` check the
+//! folder rights and the delegate's standing. This module maps outcomes:
+//! `NotFound` → 404, `Denied` → 403, `Invalid` → 400. A caller who may see
+//! no more than free/busy of the calendar gets 404 on every calendar
+//! resource, as one who may see nothing (free/busy is `getSchedule`'s, in
+//! `schedule`).
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use deputy_calendar::{Calendar, Event, PartStat, Visibility, expand, project};
+use deputy_core::calendar::{CalendarAccess, CalendarError, StoredEvent};
+use deputy_core::mail::MailError;
+use deputy_core::{CoreError, Ctx};
+use deputy_types::{FolderId, FolderRights, RecipientId};
+use serde_json::{Value, json};
+
+use crate::Call;
+use crate::auth::{Acting, Need};
+use crate::error::GraphError;
+use crate::event_json::{self, Shown};
+use crate::mail::{json_body, next_link, odata_error};
+use crate::path::{EventAnswer, Resource};
+use crate::{calendar_permissions, delegates, ids, mailbox_settings, odata, schedule};
+
+type Result<T> = std::result::Result<T, GraphError>;
+
+/// Items in a page when the client gives no `$top` (Graph's default).
+const DEFAULT_PAGE: usize = 10;
+/// Occurrences of one series a `calendarView` expands at most.
+const MAX_PER_SERIES: usize = 1_000;
+/// The longest `calendarView` window (Graph's own limit is five years).
+const MAX_WINDOW_DAYS: i64 = 1_825;
+
+/// Answers a calendar, mailbox-settings or delegates request.
+pub(crate) async fn handle(call: &Call, mailbox: RecipientId, resource: Resource) -> Result<Response> {
+    let m = &call.method;
+    match resource {
+        Resource::Events if m == Method::GET => list(call, mailbox).await,
+        Resource::Events if m == Method::POST => create(call, mailbox).await,
+        Resource::Event { id } if m == Method::GET => get(call, mailbox, &id).await,
+        Resource::Event { id } if m == Method::PATCH => update(call, mailbox, &id).await,
+        Resource::Event { id } if m == Method::DELETE => delete(call, mailbox, &id).await,
+        Resource::EventResponse { id, answer } if m == Method::POST => respond(call, mailbox, &id, answer).await,
+        Resource::Calendar if m == Method::GET => calendar(call, mailbox, false),
+        Resource::Calendars if m == Method::GET => calendar(call, mailbox, true),
+        Resource::CalendarView if m == Method::GET => view(call, mailbox).await,
+        Resource::GetSchedule if m == Method::POST => schedule::get_schedule(call, mailbox).await,
+        Resource::CalendarPermissions if m == Method::GET => calendar_permissions::list(call, mailbox),
+        Resource::CalendarPermissions if m == Method::POST => calendar_permissions::create(call, mailbox).await,
+        Resource::CalendarPermission { id } if m == Method::GET => calendar_permissions::get(call, mailbox, &id),
+        Resource::CalendarPermission { id } if m == Method::PATCH => {
+            calendar_permissions::update(call, mailbox, &id).await
+        }
+        Resource::CalendarPermission { id } if m == Method::DELETE => {
+            calendar_permissions::delete(call, mailbox, &id).await
+        }
+        Resource::MailboxSettings if m == Method::GET => mailbox_settings::get(call, mailbox),
+        Resource::MailboxSettings if m == Method::PATCH => mailbox_settings::update(call, mailbox).await,
+        Resource::Delegates if m == Method::GET => delegates::list(call, mailbox),
+        Resource::Delegates if m == Method::POST => delegates::add(call, mailbox).await,
+        Resource::Delegate { id } if m == Method::GET => delegates::get(call, mailbox, &id),
+        Resource::Delegate { id } if m == Method::PATCH => delegates::update(call, mailbox, &id).await,
+        Resource::Delegate { id } if m == Method::DELETE => delegates::remove(call, mailbox, &id).await,
+        _ => Err(GraphError::method_not_allowed()),
+    }
+}
+
+pub(crate) fn ok(body: Value) -> Response {
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+pub(crate) fn created(body: Value) -> Response {
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+pub(crate) fn context(call: &Call, mailbox: RecipientId, what: &str) -> String {
+    format!("{}/v1.0/$metadata#users('{}')/{what}", call.state.authority(&call.headers), mailbox.0)
+}
+
+/// Maps a calendar refusal to Graph's answer.
+pub(crate) fn calendar_error(e: CalendarError) -> GraphError {
+    match e {
+        CalendarError::NotFound => GraphError::not_found(),
+        CalendarError::Denied(_) => GraphError::access_denied(),
+        CalendarError::Invalid(m) => GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", m),
+        CalendarError::Send(MailError::Denied(_)) => GraphError::send_as_denied(),
+        CalendarError::Send(MailError::NoRecipients) => GraphError::invalid_recipients(),
+        CalendarError::Send(MailError::Store(e)) | CalendarError::Store(e) => {
+            tracing::warn!(error = %e, "store failed during a Graph calendar request");
+            GraphError::unavailable()
+        }
+    }
+}
+
+/// Maps a refusal of the core's directory and permission services.
+pub(crate) fn core_error(e: CoreError) -> GraphError {
+    match e {
+        CoreError::FolderEntryExists(_) => {
+            GraphError::new(StatusCode::CONFLICT, "ErrorItemAlreadyExists", e.to_string())
+        }
+        CoreError::NoFolderEntry(_) | CoreError::FolderNotFound(_) | CoreError::Gone(_) => GraphError::not_found(),
+        CoreError::Store(e) => {
+            tracing::warn!(error = %e, "store failed during a Graph request");
+            GraphError::unavailable()
+        }
+        other => GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", other.to_string()),
+    }
+}
+
+/// The audit context of a change made through Graph: the caller's UPN (an
+/// application by its id), and the cmdlet the shell would have run.
+pub(crate) fn audit(call: &Call, acting: Acting, cmdlet: &str, command: String) -> Ctx {
+    let caller = if acting.app {
+        match &call.caller {
+            crate::auth::Caller::App { id, .. } => format!("app:{id}"),
+            crate::auth::Caller::User { id, .. } => id.0.to_string(),
+        }
+    } else {
+        call.state
+            .deputy
+            .read(|s| {
+                s.dir
+                    .get(acting.principal)
+                    .and_then(|r| r.upn.clone().or(r.primary_smtp.as_ref().map(ToString::to_string)))
+            })
+            .unwrap_or_else(|| acting.principal.0.to_string())
+    };
+    Ctx::new(&caller, cmdlet, &format!("{command} # via Microsoft Graph"))
+}
+
+/// The mailbox's display name and primary address.
+pub(crate) fn identity(call: &Call, mailbox: RecipientId) -> Result<(String, String)> {
+    call.state
+        .deputy
+        .read(|s| {
+            let r = s.dir.get(mailbox)?;
+            Some((r.display_name.clone(), r.primary_smtp.as_ref()?.to_string()))
+        })
+        .ok_or_else(GraphError::not_found)
+}
+
+/// The caller's standing for `need` and the mailbox's primary calendar.
+fn standing(call: &Call, mailbox: RecipientId, need: Need) -> Result<(Acting, FolderId)> {
+    let acting = call.caller.acting(mailbox, need)?;
+    let folder = call.state.deputy.read(|s| s.calendar_folder(mailbox)).ok_or_else(GraphError::not_found)?;
+    Ok((acting, folder))
+}
+
+/// Free/busy alone does not open events: answer as if there were none.
+fn readable(access: &CalendarAccess) -> Result<()> {
+    match access.viewer.visibility {
+        Visibility::Full | Visibility::Limited => Ok(()),
+        Visibility::FreeBusy | Visibility::None => Err(GraphError::not_found()),
+    }
+}
+
+fn access(call: &Call, acting: Acting, folder: FolderId) -> Result<CalendarAccess> {
+    let access = call.state.deputy.require_calendar(acting.principal, folder).map_err(calendar_error)?;
+    readable(&access)?;
+    Ok(access)
+}
+
+/// The series an event id names in `mailbox`'s calendar.
+fn event_ref(folder: FolderId, id: &str) -> Result<(String, Option<DateTime<Utc>>)> {
+    match ids::parse_event(id) {
+        Some((f, uid, occurrence)) if f == folder => Ok((uid, occurrence)),
+        _ => Err(GraphError::not_found()),
+    }
+}
+
+fn is_recurring(calendar: &Calendar, uid: &str) -> bool {
+    calendar.master(uid).is_some_and(|m| m.rrule.is_some() || !m.rdates.is_empty())
+}
+
+/// The JSON of one stored series' master, projected for the caller; `None`
+/// when the viewer may not see it.
+fn master_json(stored: &StoredEvent, access: &CalendarAccess, folder: FolderId, mailbox: &str) -> Option<Value> {
+    let uid = stored.uid();
+    let master = stored.calendar.master(uid).or_else(|| stored.calendar.events.first())?;
+    let shown = project(master, &access.viewer)?;
+    let recurring = is_recurring(&stored.calendar, uid);
+    let info = Shown {
+        id: ids::event(folder, uid, None),
+        series: None,
+        mailbox,
+        modseq: stored.entry.modseq,
+        kind: if recurring { "seriesMaster" } else { "singleInstance" },
+        window: None,
+        hidden: shown.organizer.is_none() && master.organizer.is_some(),
+    };
+    Some(Value::Object(event_json::to_json(&shown, &info)))
+}
+
+/// The occurrences of one series in a window, projected, as JSON with their start.
+fn occurrences(
+    stored: &StoredEvent,
+    access: &CalendarAccess,
+    folder: FolderId,
+    mailbox: &str,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Vec<(DateTime<Utc>, Value)> {
+    let uid = stored.uid();
+    let expansion = match expand(&stored.calendar, uid, window.0, window.1, MAX_PER_SERIES) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::info!(uid, error = %e, "an event could not be expanded; left out of calendarView");
+            return Vec::new();
+        }
+    };
+    let recurring = is_recurring(&stored.calendar, uid);
+    let mut out = Vec::new();
+    for occ in expansion.occurrences {
+        let Some(component) = stored.calendar.events.get(occ.event) else { continue };
+        let Some(shown) = project(component, &access.viewer) else { continue };
+        let (id, kind, series) = if recurring {
+            let kind = if occ.overridden { "exception" } else { "occurrence" };
+            (ids::event(folder, uid, Some(occ.start)), kind, Some(ids::event(folder, uid, None)))
+        } else {
+            (ids::event(folder, uid, None), "singleInstance", None)
+        };
+        let info = Shown {
+            id,
+            series,
+            mailbox,
+            modseq: stored.entry.modseq,
+            kind,
+            window: Some((occ.start, occ.end)),
+            hidden: shown.organizer.is_none() && component.organizer.is_some(),
+        };
+        out.push((occ.start, Value::Object(event_json::to_json(&shown, &info))));
+    }
+    out
+}
+
+/// A page of a collection with `$top`, `$skip`, `$filter`, `$orderby`, `$select`.
+fn page(call: &Call, mailbox: RecipientId, what: &str, mut items: Vec<Value>) -> Result<Response> {
+    let query = odata::parse(&call.query).map_err(odata_error)?;
+    if let Some(filter) = &query.filter {
+        items.retain(|i| filter.matches(i));
+    }
+    let (total, page) = odata::page_of(items, &query, DEFAULT_PAGE);
+    let context = context(call, mailbox, what);
+    Ok(ok(odata::collection(&query, context, total, page, |skip| next_link(call, skip))))
+}
+
+/// `GET …/events`: single events and series masters, by start.
+async fn list(call: &Call, mailbox: RecipientId) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+    let (access, events) = call.state.deputy.calendar_events(acting.principal, folder).await.map_err(calendar_error)?;
+    readable(&access)?;
+    let (_, address) = identity(call, mailbox)?;
+    let mut shown: Vec<(String, Value)> = events
+        .iter()
+        .filter_map(|stored| {
+            let start =
+                stored.calendar.master(stored.uid()).and_then(|m| m.start.as_ref()).map(|s| s.naive().to_string());
+            Some((start.unwrap_or_default(), master_json(stored, &access, folder, &address)?))
+        })
+        .collect();
+    shown.sort_by(|a, b| a.0.cmp(&b.0));
+    page(call, mailbox, "events", shown.into_iter().map(|(_, v)| v).collect())
+}
+
+/// The stored series an id names, readable by the caller.
+async fn load(call: &Call, acting: Acting, folder: FolderId, uid: &str) -> Result<(CalendarAccess, StoredEvent)> {
+    let (access, stored) =
+        call.state.deputy.calendar_event(acting.principal, folder, uid).await.map_err(calendar_error)?;
+    readable(&access)?;
+    let stored = stored.ok_or_else(GraphError::not_found)?;
+    Ok((access, stored))
+}
+
+/// One event (a series, or one occurrence by its id), projected.
+async fn event_value(call: &Call, acting: Acting, folder: FolderId, mailbox: RecipientId, id: &str) -> Result<Value> {
+    let (uid, occurrence) = event_ref(folder, id)?;
+    let (access, stored) = load(call, acting, folder, &uid).await?;
+    let (_, address) = identity(call, mailbox)?;
+    let mut value = match occurrence {
+        None => master_json(&stored, &access, folder, &address),
+        Some(at) => occurrences(&stored, &access, folder, &address, (at, at + TimeDelta::seconds(1)))
+            .into_iter()
+            .find(|(start, _)| *start == at)
+            .map(|(_, v)| v),
+    }
+    .ok_or_else(GraphError::not_found)?;
+    value["@odata.context"] = json!(context(call, mailbox, "events/$entity"));
+    Ok(value)
+}
+
+/// `GET …/events/{id}`.
+async fn get(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+    let query = odata::parse(&call.query).map_err(odata_error)?;
+    let value = event_value(call, acting, folder, mailbox, id).await?;
+    let Value::Object(map) = value else { return Err(GraphError::not_found()) };
+    Ok(ok(Value::Object(odata::project(map, query.select.as_deref()))))
+}
+
+/// Whether anyone but the mailbox is invited, so a change is sent to them.
+fn has_guests(event: &Event, mailbox: &str) -> bool {
+    event.attendees.iter().any(|a| !a.address.eq_ignore_ascii_case(mailbox))
+}
+
+/// Sends the series to its attendees; a queued message wakes the outbound worker.
+async fn send(call: &Call, acting: Acting, mailbox: RecipientId, uid: &str, cancel: bool) -> Result<()> {
+    let sent = call.state.deputy.send_meeting(acting.principal, mailbox, uid, cancel).await.map_err(calendar_error)?;
+    if sent.is_some_and(|s| s.queued > 0) {
+        call.state.queued.notify_one();
+    }
+    Ok(())
+}
+
+/// `POST …/events`: a new event in the primary calendar; with attendees the
+/// mailbox is its organizer and the invitations go out (on her behalf when
+/// a delegate creates it).
+async fn create(call: &Call, mailbox: RecipientId) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+    access(call, acting, folder)?;
+    let body = json_body(call)?;
+    if !body.contains_key("start") || !body.contains_key("end") {
+        return Err(GraphError::bad_request("The properties 'start' and 'end' are required."));
+    }
+    let (name, address) = identity(call, mailbox)?;
+    let uid = format!("{}", uuid::Uuid::new_v4());
+    let mut event = Event { uid: uid.clone(), dtstamp: Some(Utc::now()), ..Event::default() };
+    event_json::apply(&mut event, &body)?;
+    event.organizer = Some(event_json::organizer(&name, &address));
+    let guests = has_guests(&event, &address);
+    let mut calendar = Calendar::new(None);
+    calendar.events.push(event);
+    let deputy = &call.state.deputy;
+    deputy.save_event(acting.principal, folder, calendar).await.map_err(calendar_error)?;
+    if guests {
+        send(call, acting, mailbox, &uid, false).await?;
+    }
+    let value = event_value(call, acting, folder, mailbox, &ids::event(folder, &uid, None)).await?;
+    Ok(created(value))
+}
+
+/// `PATCH …/events/{id}`: changes the series; when the mailbox organizes a
+/// meeting and its time, place, subject or attendees changed, the update is
+/// sent to the attendees with a higher SEQUENCE.
+async fn update(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+    let (uid, occurrence) = event_ref(folder, id)?;
+    let (access, stored) = load(call, acting, folder, &uid).await?;
+    if occurrence.is_some() {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorInvalidRequest",
+            "Changing one occurrence is not supported yet; change the series (seriesMasterId).",
+        ));
+    }
+    let body = json_body(call)?;
+    let mut calendar = stored.calendar;
+    let index = calendar.events.iter().position(|e| e.uid == uid && e.recurrence_id.is_none()).unwrap_or(0);
+    let Some(master) = calendar.events.get_mut(index) else { return Err(GraphError::not_found()) };
+    if project(master, &access.viewer).is_none() {
+        return Err(GraphError::not_found());
+    }
+    let (_, address) = identity(call, mailbox)?;
+    let changed = event_json::apply(master, &body)?;
+    let organizer = master.organizer.is_none() || master.is_organizer(&address);
+    let notify = changed && organizer && has_guests(master, &address);
+    if notify {
+        master.sequence = master.sequence.saturating_add(1);
+    }
+    master.dtstamp = Some(Utc::now());
+    call.state.deputy.save_event(acting.principal, folder, calendar).await.map_err(calendar_error)?;
+    if notify {
+        send(call, acting, mailbox, &uid, false).await?;
+    }
+    Ok(ok(event_value(call, acting, folder, mailbox, id).await?))
+}
+
+/// `DELETE …/events/{id}`: removes the series; a meeting the mailbox
+/// organizes is cancelled with its attendees first (only once the caller's
+/// right to delete it is established).
+async fn delete(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+    let (uid, _) = event_ref(folder, id)?;
+    let (access, stored) = load(call, acting, folder, &uid).await?;
+    let deputy = &call.state.deputy;
+    let master = stored.calendar.master(&uid).or_else(|| stored.calendar.events.first());
+    if master.is_none_or(|m| project(m, &access.viewer).is_none()) {
+        return Err(GraphError::not_found());
+    }
+    let (_, address) = identity(call, mailbox)?;
+    let meeting = master.is_some_and(|m| m.is_organizer(&address) && has_guests(m, &address));
+    if meeting && !stored.calendar.events.iter().all(|e| e.status == Some(deputy_calendar::Status::Cancelled)) {
+        let op = deputy_access::FolderOp::DeleteItem { creator: stored.entry.creator };
+        deputy.require(acting.principal, folder, op).map_err(|e| calendar_error(e.into()))?;
+        send(call, acting, mailbox, &uid, true).await?;
+    }
+    deputy.remove_event(acting.principal, folder, &uid).await.map_err(calendar_error)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST …/events/{id}/accept|decline|tentativelyAccept` `{comment, sendResponse}`:
+/// the owner, or a delegate for her, answers; the reply goes to the organizer
+/// `From:` the mailbox, `Sender:` the delegate (spec §3.3, §10).
+async fn respond(call: &Call, mailbox: RecipientId, id: &str, answer: EventAnswer) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+    let (uid, _) = event_ref(folder, id)?;
+    load(call, acting, folder, &uid).await?;
+    let body = json_body(call)?;
+    if let Some(key) = body.keys().find(|k| !k.starts_with('@') && *k != "comment" && *k != "sendResponse") {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RequestBodyRead",
+            format!("The property '{key}' does not exist on this action."),
+        ));
+    }
+    let comment = match body.get("comment") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+        Some(_) => return Err(GraphError::bad_request("Invalid value for property 'comment'.")),
+    };
+    let send_response = match body.get("sendResponse") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(GraphError::bad_request("Invalid value for property 'sendResponse'.")),
+    };
+    let partstat = match answer {
+        EventAnswer::Accept => PartStat::Accepted,
+        EventAnswer::Decline => PartStat::Declined,
+        EventAnswer::TentativelyAccept => PartStat::Tentative,
+    };
+    let (_, sent) = call
+        .state
+        .deputy
+        .respond_to_event(acting.principal, mailbox, &uid, partstat, comment, send_response)
+        .await
+        .map_err(calendar_error)?;
+    if sent.is_some_and(|s| s.queued > 0) {
+        call.state.queued.notify_one();
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `GET …/calendar` and `GET …/calendars`: the primary calendar, with the
+/// caller's standing on it (exchange-reference §3.2).
+fn calendar(call: &Call, mailbox: RecipientId, collection: bool) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+    let access = access(call, acting, folder)?;
+    let (name, address) = identity(call, mailbox)?;
+    let deputy = &call.state.deputy;
+    let folder_name = deputy.read(|s| s.folder(folder).map(|f| f.name.clone())).unwrap_or_else(|| "Calendar".into());
+    let owner = acting.principal == mailbox;
+    let manages = owner || deputy.require(acting.principal, folder, deputy_access::FolderOp::ManagePermissions).is_ok();
+    let can_edit = access.rights.intersects(FolderRights::CREATE_ITEMS | FolderRights::EDIT_ALL);
+    let item = json!({
+        "id": ids::folder(folder),
+        "name": if owner { folder_name } else { name.clone() },
+        "color": "auto",
+        "hexColor": "",
+        "isDefaultCalendar": owner,
+        "changeKey": "",
+        "canShare": manages,
+        "canViewPrivateItems": access.viewer.can_view_private,
+        "canEdit": can_edit,
+        "isRemovable": false,
+        "isTallyingResponses": true,
+        "allowedOnlineMeetingProviders": [],
+        "defaultOnlineMeetingProvider": "none",
+        "owner": {"name": name, "address": address},
+    });
+    if collection {
+        return Ok(ok(json!({"@odata.context": context(call, mailbox, "calendars"), "value": [item]})));
+    }
+    let mut item = item;
+    item["@odata.context"] = json!(context(call, mailbox, "calendar/$entity"));
+    Ok(ok(item))
+}
+
+/// A `calendarView` bound: an ISO 8601 date-time, with or without offset
+/// (none means UTC).
+fn bound(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| event_json::parse_local(raw).map(|t| t.and_utc()))
+}
+
+/// `GET …/calendarView?startDateTime=&endDateTime=`: every occurrence in the
+/// window, recurrences expanded (bounded per series), by start.
+async fn view(call: &Call, mailbox: RecipientId) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+    let param = |name: &str| {
+        call.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let k = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+            k.eq_ignore_ascii_case(name).then(|| {
+                percent_encoding::percent_decode_str(v).decode_utf8_lossy().replace('+', " ").trim().to_owned()
+            })
+        })
+    };
+    let invalid = |m: &str| GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidParameter", m.to_owned());
+    let (Some(start), Some(end)) = (param("startDateTime"), param("endDateTime")) else {
+        return Err(invalid(
+            "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
+        ));
+    };
+    // A `+` in an offset arrives as a space when the client did not encode it.
+    let (Some(start), Some(end)) = (bound(&start.replace(' ', "+")), bound(&end.replace(' ', "+"))) else {
+        return Err(invalid("The value of StartDateTime or EndDateTime is not a valid ISO 8601 date and time."));
+    };
+    if end <= start {
+        return Err(invalid("EndDateTime must be later than StartDateTime."));
+    }
+    if end - start > TimeDelta::days(MAX_WINDOW_DAYS) {
+        return Err(invalid("The time window may not be longer than 1,825 days."));
+    }
+    let (access, events) = call.state.deputy.calendar_events(acting.principal, folder).await.map_err(calendar_error)?;
+    readable(&access)?;
+    let (_, address) = identity(call, mailbox)?;
+    let mut all: Vec<(DateTime<Utc>, Value)> =
+        events.iter().flat_map(|stored| occurrences(stored, &access, folder, &address, (start, end))).collect();
+    all.sort_by_key(|(at, _)| *at);
+    page(call, mailbox, "calendarView", all.into_iter().map(|(_, v)| v).collect())
+}
