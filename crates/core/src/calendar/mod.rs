@@ -19,7 +19,7 @@ use crate::mailbox::MailboxError;
 use deputy_access::{Permission, Reason};
 use deputy_calendar::{Viewer, Visibility};
 use deputy_store::StoreError;
-use deputy_types::{FolderId, FolderRights, FolderUser, RecipientId, SharingFlags, WellKnownFolder};
+use deputy_types::{Folder, FolderId, FolderRights, FolderUser, RecipientId, SharingFlags, WellKnownFolder};
 
 /// Why a calendar operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,21 @@ impl State {
     /// The mailbox's primary Calendar folder.
     pub fn calendar_folder(&self, mailbox: RecipientId) -> Option<FolderId> {
         crate::mail::rules::well_known(self, mailbox, WellKnownFolder::Calendar)
+    }
+
+    /// The calendars of `mailbox` that `principal` may see, with its access
+    /// to each: the primary Calendar first, then the calendars below it
+    /// (Graph's `/calendars`, CalDAV's calendar home), by name. A calendar
+    /// the principal may not even see free/busy in is left out.
+    pub fn calendars_of(&self, principal: RecipientId, mailbox: RecipientId) -> Vec<(&Folder, CalendarAccess)> {
+        let Some(primary) = self.calendar_folder(mailbox) else { return Vec::new() };
+        let mut out: Vec<(&Folder, CalendarAccess)> = self
+            .folders_of(mailbox)
+            .filter(|f| f.id == primary || self.is_calendar_folder(f.id))
+            .filter_map(|f| Some((f, self.calendar_access(principal, f.id)?)))
+            .collect();
+        out.sort_by(|(a, _), (b, _)| (a.id != primary).cmp(&(b.id != primary)).then_with(|| a.name.cmp(&b.name)));
+        out
     }
 
     /// The calendar delegates of a mailbox: the entries on its primary
