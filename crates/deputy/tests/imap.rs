@@ -557,3 +557,33 @@ print('AFTER', M.status('INBOX', '(HIGHESTMODSEQ)'))
     assert!(out.contains("SEARCH ('OK', [b'2 (MODSEQ 5)'])"), "{out}");
     assert!(out.contains(r#"AFTER ('OK', [b'"INBOX" (HIGHESTMODSEQ 5)'])"#), "{out}");
 }
+
+#[test]
+fn utf8_accept_reaches_imaplib() {
+    // RFC 9755: imaplib's `enable('UTF8=ACCEPT')` switches it to UTF-8
+    // mailbox names; the folder is the one the shell sees.
+    let (_dir, server) = org("imap-utf8");
+    let out = imap_as(
+        &server,
+        "mary@contoso.test",
+        "M4ry!Passw0rd",
+        r#"
+print('CAPS', 'UTF8=ACCEPT' in M.capabilities)
+print('ENABLE', M.enable('UTF8=ACCEPT'), M.response('ENABLED'))
+print('CREATE', M.create('"Zürich Büro"'))
+print('LIST', [x.decode() for x in M.list('""', '"Zü*"')[1]])
+print('SELECT', M.select('"Zürich Büro"'))
+try:
+    M._simple_command('SEARCH', 'CHARSET', 'UTF-8', 'ALL')
+except M.error as e:
+    print('CHARSET refused:', e)
+"#,
+    );
+    assert!(out.contains("CAPS True"), "{out}");
+    assert!(out.contains("ENABLE ('OK', [b'ENABLE completed']) ('ENABLED', [b'UTF8=ACCEPT'])"), "{out}");
+    assert!(out.contains("CREATE ('OK'"), "{out}");
+    assert!(out.contains(r#"'(\\HasNoChildren) "/" "Zürich Büro"'"#), "{out}");
+    assert!(out.contains("SELECT ('OK', [b'0'])"), "{out}");
+    assert!(out.contains("CHARSET refused: SEARCH command error: BAD"), "{out}");
+    server.shell(r"Get-MailboxFolderPermission -Identity 'mary:\Zürich Büro'").expect_ok();
+}

@@ -50,6 +50,12 @@ pub(crate) struct State<B: Backend> {
     /// `ENABLE IMAP4rev2` was given (RFC 9051 §6.3.1): ESEARCH answers, no
     /// RECENT, mailbox names in UTF-8.
     pub(crate) rev2: bool,
+    /// Mailbox names travel in UTF-8 rather than modified UTF-7: IMAP4rev2
+    /// or `UTF8=ACCEPT` (RFC 9755) was enabled.
+    pub(crate) utf8: bool,
+    /// `UTF8=ACCEPT` was enabled: a SEARCH naming a charset conflicts with it
+    /// and gets `BAD` (RFC 9755 §3, RFC 6855 erratum 4029).
+    utf8_accept: bool,
     /// The number that stands for `$` in the command at hand (see `searchres`).
     pub(crate) dollar: Option<u32>,
     failures: u32,
@@ -66,6 +72,8 @@ impl<B: Backend> State<B> {
             open: None,
             condstore: false,
             rev2: false,
+            utf8: false,
+            utf8_accept: false,
             dollar: None,
             failures: 0,
         }
@@ -79,7 +87,7 @@ impl<B: Backend> State<B> {
     pub(crate) fn capabilities(&self) -> String {
         let mut caps = String::from(
             "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE ACL RIGHTS=texk \
-             ESEARCH SEARCHRES CONDSTORE BINARY LIST-EXTENDED LIST-STATUS STATUS=SIZE CHILDREN",
+             ESEARCH SEARCHRES CONDSTORE BINARY LIST-EXTENDED LIST-STATUS STATUS=SIZE CHILDREN UTF8=ACCEPT",
         );
         if self.user.is_none() {
             if self.config.tls.is_some() && !self.tls_active {
@@ -136,7 +144,9 @@ impl<B: Backend> State<B> {
             }
             CommandBody::Enable { capabilities } if authenticated => {
                 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
-                // CONDSTORE and IMAP4rev2 can be enabled (RFC 5161 §3.1: others are ignored).
+                use imap_codec::imap_types::extensions::utf8::Utf8Kind;
+                // CONDSTORE, IMAP4rev2 and UTF8=ACCEPT can be enabled (RFC 5161
+                // §3.1: others are ignored).
                 let mut enabled = String::from("* ENABLED");
                 if capabilities.as_ref().iter().any(|c| matches!(c, CapabilityEnable::CondStore)) {
                     self.condstore = true;
@@ -144,7 +154,13 @@ impl<B: Backend> State<B> {
                 }
                 if capabilities.as_ref().iter().any(|c| c.to_string().eq_ignore_ascii_case("IMAP4rev2")) {
                     self.rev2 = true;
+                    self.utf8 = true;
                     enabled.push_str(" IMAP4rev2");
+                }
+                if capabilities.as_ref().iter().any(|c| matches!(c, CapabilityEnable::Utf8(Utf8Kind::Accept))) {
+                    self.utf8 = true;
+                    self.utf8_accept = true;
+                    enabled.push_str(" UTF8=ACCEPT");
                 }
                 enabled.push_str("\r\n");
                 out.extend_from_slice(enabled.as_bytes());
@@ -173,7 +189,7 @@ impl<B: Backend> State<B> {
         match (self.user.as_ref(), command) {
             (None, _) => wire::status(out, tag, "BAD", None, "Sign in first"),
             (Some(_), Err(Malformed)) => wire::status(out, tag, "BAD", None, "Syntax error in ACL command"),
-            (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, self.rev2, out).await,
+            (Some(user), Ok(command)) => crate::acl::run(&*self.backend, user, tag, command, self.utf8, out).await,
         }
         After::Continue
     }
@@ -189,6 +205,7 @@ impl<B: Backend> State<B> {
         let t = command.tag.as_ref().to_owned();
         let CommandBody::Search { charset, criteria, uid } = command.body else { return After::Continue };
         let dollar = self.dollar;
+        let charset_refused = self.utf8_accept && charset.is_some();
         match (self.user.as_ref(), self.open.as_mut(), ret) {
             (None, _, _) => wire::status(out, &t, "BAD", None, "Sign in first"),
             (Some(_), None, _) => wire::status(out, &t, "BAD", None, "Select a mailbox first"),
@@ -197,6 +214,13 @@ impl<B: Backend> State<B> {
                     open.saved.clear();
                 }
                 wire::status(out, &t, "BAD", None, "Unsupported RETURN option");
+            }
+            (Some(_), Some(open), Ok(ret)) if charset_refused => {
+                // A failed SEARCH with SAVE empties `$` (RFC 5182 §2.1).
+                if let Some(empty) = ret.saving(None) {
+                    open.saved = empty;
+                }
+                wire::status(out, &t, "BAD", None, CHARSET_AFTER_UTF8);
             }
             (Some(user), Some(open), Ok(ret)) => {
                 let saved = crate::searchres::current(&open.saved, &open.uids);
@@ -228,7 +252,7 @@ impl<B: Backend> State<B> {
             Some(user) => {
                 let mut patterns = vec![mailbox_wildcard];
                 patterns.extend(options.more_patterns.iter().cloned());
-                let listing = Listing { lsub: false, options, utf8: self.rev2 };
+                let listing = Listing { lsub: false, options, utf8: self.utf8 };
                 let backend = &*self.backend;
                 crate::mailboxes::list(backend, user, &t, &listing, &reference, &patterns, out).await;
             }
@@ -298,7 +322,7 @@ impl<B: Backend> State<B> {
             CommandBody::Lsub { .. } => Kind::Lsub,
             _ => Kind::Other,
         };
-        let utf8 = self.rev2;
+        let utf8 = self.utf8;
         let backend = Arc::clone(&self.backend);
         match body {
             CommandBody::Namespace => {
@@ -312,7 +336,7 @@ impl<B: Backend> State<B> {
                     line.extend_from_slice(b" (");
                     for n in kind {
                         line.push(b'(');
-                        wire::mailbox(&mut line, &n.prefix, self.rev2);
+                        wire::mailbox(&mut line, &n.prefix, self.utf8);
                         line.extend_from_slice(format!(" \"{}\")", n.delimiter).as_bytes());
                     }
                     line.push(b')');
@@ -323,7 +347,7 @@ impl<B: Backend> State<B> {
             }
             CommandBody::List { reference, mailbox_wildcard } | CommandBody::Lsub { reference, mailbox_wildcard } => {
                 let lsub = matches!(body_kind, Kind::Lsub);
-                let listing = Listing { lsub, utf8: self.rev2, ..Listing::default() };
+                let listing = Listing { lsub, utf8: self.utf8, ..Listing::default() };
                 let patterns = std::slice::from_ref(&mailbox_wildcard);
                 crate::mailboxes::list(&*backend, user, t, &listing, &reference, patterns, out).await;
             }
@@ -431,7 +455,7 @@ impl<B: Backend> State<B> {
     async fn select(&mut self, t: &str, mailbox: &Mailbox<'static>, read_only: bool, out: &mut Vec<u8>) -> After {
         self.open = None;
         let Some(user) = self.user.as_ref() else { return After::Continue };
-        let Ok(name) = mailbox_name(mailbox, self.rev2) else {
+        let Ok(name) = mailbox_name(mailbox, self.utf8) else {
             wire::status(out, t, "BAD", None, "Invalid mailbox name");
             return After::Continue;
         };
@@ -509,6 +533,9 @@ impl<B: Backend> State<B> {
                 let names = &macro_or_item_names;
                 crate::fetch::fetch(&*backend, user, open, t, &uids, names, uid, since, out).await;
             }
+            CommandBody::Search { charset: Some(_), .. } if self.utf8_accept => {
+                wire::status(out, t, "BAD", None, CHARSET_AFTER_UTF8);
+            }
             CommandBody::Search { charset, criteria, uid } => {
                 let saved = crate::searchres::current(&open.saved, &open.uids);
                 let criteria = crate::searchres::criteria(criteria.into_inner(), dollar, &saved);
@@ -560,7 +587,7 @@ impl<B: Backend> State<B> {
             }
             CommandBody::Copy { sequence_set, mailbox, uid } => {
                 let uids = uids_of(open, &sequence_set, uid, dollar);
-                let Ok(target) = mailbox_name(&mailbox, self.rev2) else {
+                let Ok(target) = mailbox_name(&mailbox, self.utf8) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
@@ -575,7 +602,7 @@ impl<B: Backend> State<B> {
                     return After::Continue;
                 }
                 let uids = uids_of(open, &sequence_set, uid, dollar);
-                let Ok(target) = mailbox_name(&mailbox, self.rev2) else {
+                let Ok(target) = mailbox_name(&mailbox, self.utf8) else {
                     wire::status(out, t, "BAD", None, "Invalid mailbox name");
                     return After::Continue;
                 };
@@ -681,6 +708,8 @@ pub(crate) fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
 fn flag_strings(flags: &[Flag<'_>]) -> Vec<String> {
     flags.iter().map(ToString::to_string).collect()
 }
+
+const CHARSET_AFTER_UTF8: &str = "SEARCH CHARSET is not allowed once UTF8=ACCEPT is enabled";
 
 /// A mailbox name from the wire, decoded from modified UTF-7 (or UTF-8 when `utf8`).
 pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>, utf8: bool) -> Result<String, utf7::InvalidName> {

@@ -211,7 +211,7 @@ async fn undecoded<B: Backend>(state: &mut State<B>, frag: &Fragmentizer, out: &
     if let Some((command, options)) = crate::mailboxes::parse_list_extended(message) {
         return state.list_extended(command, options, out).await;
     }
-    match crate::acl::parse(message, state.rev2) {
+    match crate::acl::parse(message, state.utf8) {
         Some((tag, command)) => state.acl(&tag, command, out).await,
         None => {
             let tag = frag.decode_tag().map(|t| t.as_ref().to_owned());

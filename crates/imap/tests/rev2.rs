@@ -99,6 +99,32 @@ async fn rev2_mailbox_names_are_utf8() {
     assert!(out.contains("* STATUS \"&U,BTFw-\" (MESSAGES 0)\r\nd OK") && out.contains("e BAD"), "{out}");
 }
 
+/// RFC 9755 (UTF8=ACCEPT) for IMAP4rev1 clients: UTF-8 names without the
+/// rest of rev2 (SEARCH still answers `* SEARCH`), and SEARCH CHARSET refused.
+#[tokio::test]
+async fn utf8_accept_gives_a_rev1_session_utf8_names() {
+    let input = format!(
+        "{SIGNED_IN}b ENABLE UTF8=ACCEPT\r\nc CREATE \"台北\"\r\nd STATUS \"台北\" (MESSAGES)\r\ne SELECT \"台北\"\r\n\
+         f SEARCH ALL\r\ng SEARCH CHARSET UTF-8 ALL\r\nh SEARCH RETURN (SAVE) CHARSET UTF-8 ALL\r\n\
+         i NAMESPACE\r\n"
+    );
+    let out = transcript(input.as_bytes()).await;
+    assert!(out.contains("* ENABLED UTF8=ACCEPT\r\nb OK"), "{out}");
+    assert!(out.contains("c OK CREATE completed"), "{out}");
+    assert!(out.contains("* STATUS \"台北\" (MESSAGES 0)\r\nd OK"), "{out}");
+    assert!(out.contains("* 0 RECENT") && out.contains("e OK [READ-WRITE]"), "still rev1: {out}");
+    assert!(out.contains("* SEARCH\r\nf OK"), "{out}");
+    assert!(out.contains("g BAD") && out.contains("h BAD"), "{out}");
+    assert!(out.contains("i OK"), "{out}");
+    // Advertised, and without ENABLE the name stays modified UTF-7.
+    let out = transcript(
+        format!("{SIGNED_IN}b CAPABILITY\r\nc CREATE \"&U,BTFw-\"\r\nd STATUS \"&U,BTFw-\" (MESSAGES)\r\n").as_bytes(),
+    )
+    .await;
+    assert!(out.contains(" UTF8=ACCEPT"), "{out}");
+    assert!(out.contains("* STATUS \"&U,BTFw-\" (MESSAGES 0)\r\nd OK"), "{out}");
+}
+
 #[tokio::test]
 async fn status_size_and_deleted() {
     let size = support::MESSAGE.len();
