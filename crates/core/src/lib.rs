@@ -197,7 +197,21 @@ impl Deputy {
         if head <= from {
             return Ok(());
         }
-        let batches = self.store.changes_since(from).await?;
+        let batches = match self.store.changes_since(from).await {
+            Ok(batches) => batches,
+            // The log was pruned past this node's position (it sat idle
+            // through many changes): reload as at start, head first. Under
+            // `catching_up`, and on a shared store commits never write the
+            // in-memory state, so nothing races with the replacement.
+            Err(deputy_store::StoreError::HistoryPruned { .. }) => {
+                let head = self.store.head().await?;
+                let snapshot = self.store.load().await?;
+                *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = State::from_snapshot(snapshot);
+                self.applied.store(head, Ordering::Release);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         for (position, changes) in batches {
             for change in &changes {

@@ -37,7 +37,8 @@ const TABLES: &[&str] = &[
 const ENTRY_CHUNK: usize = 1000;
 
 /// Writes `directory` with its `audit` records and then `mail` into an empty
-/// store, inside the caller's transaction. The tables are locked against
+/// store, inside the caller's transaction (the directory through the change
+/// log, pruned by `retention`). The tables are locked against
 /// other writers first, so a running node or a second import cannot slip in
 /// between the emptiness check and the copy.
 pub(crate) async fn import<C: GenericClient>(
@@ -45,6 +46,7 @@ pub(crate) async fn import<C: GenericClient>(
     directory: &[Change],
     audit: &[AuditRecord],
     mail: &MailExport,
+    retention: &changelog::Retention,
 ) -> Result<(), Error> {
     let doing = "checking that the target store is empty";
     exec(tx, doing, &format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", TABLES.join(", ")), &[]).await?;
@@ -62,7 +64,7 @@ pub(crate) async fn import<C: GenericClient>(
     // Through the change log, like every directory commit, so a node already
     // watching this database sees it.
     if !directory.is_empty() || !audit.is_empty() {
-        changelog::commit(tx, None, directory, audit).await?;
+        changelog::commit(tx, None, directory, audit, retention).await?;
     }
     for body in &mail.bodies {
         insert_body(tx, body).await?;

@@ -39,6 +39,10 @@
 //!   another once the lease runs out, so a message is delivered twice only if
 //!   a node dies between the remote server's acceptance and recording it.
 //!   Pick a lease well above the longest delivery attempt.
+//! - The change log (`Store::changes_since`) is pruned by the commits
+//!   themselves ([`Retention`]: the newest batches and the young ones stay),
+//!   and a follower whose position lies behind what was pruned is told so
+//!   (`StoreError::HistoryPruned` from `changes_since`), never handed a gap.
 //! - Schema: normalized tables, versioned in `schema_version`, one migration
 //!   step per transaction under an advisory lock, so nodes starting together
 //!   migrate once; a database from a newer Deputy is refused. With
@@ -62,6 +66,7 @@ mod migrations;
 mod sql;
 mod subscriptions;
 
+pub use changelog::{KEEP_BATCHES, KEEP_FOR, PRUNE_EVERY, Retention};
 pub use migrations::SCHEMA_VERSION;
 
 use async_trait::async_trait;
@@ -95,6 +100,9 @@ pub struct PgOptions {
     pub connect_timeout: Duration,
     /// How long a queue entry returned by `queue_due` stays with this node.
     pub queue_lease: Duration,
+    /// How much of the change log this node's commits keep when they prune it
+    /// (give every node of a cluster the same).
+    pub change_log: Retention,
 }
 
 impl Default for PgOptions {
@@ -104,6 +112,7 @@ impl Default for PgOptions {
             pool_size: 8,
             connect_timeout: Duration::from_secs(10),
             queue_lease: Duration::from_secs(15 * 60),
+            change_log: Retention::default(),
         }
     }
 }
@@ -120,6 +129,7 @@ struct Inner {
     node: Uuid,
     schema: Option<String>,
     lease: Duration,
+    retention: Retention,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -206,7 +216,13 @@ impl PgStore {
             .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot make the PostgreSQL connection pool: {e}")))?;
-        let inner = Inner { pool, node, schema: options.schema.clone(), lease: options.queue_lease };
+        let inner = Inner {
+            pool,
+            node,
+            schema: options.schema.clone(),
+            lease: options.queue_lease,
+            retention: options.change_log,
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -301,7 +317,8 @@ impl PgStore {
         audit: Vec<AuditRecord>,
         mail: MailExport,
     ) -> Result<(), StoreError> {
-        transaction!(self, "importing a store", |tx| import::import(&tx, &directory, &audit, &mail))
+        let retention = &self.inner.retention;
+        transaction!(self, "importing a store", |tx| import::import(&tx, &directory, &audit, &mail, retention))
     }
 }
 
@@ -313,7 +330,10 @@ impl Store for PgStore {
     }
 
     async fn commit(&self, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
-        transaction!(self, "committing a directory batch", |tx| changelog::commit(&tx, None, &changes, &audit))
+        let retention = &self.inner.retention;
+        transaction!(self, "committing a directory batch", |tx| changelog::commit(
+            &tx, None, &changes, &audit, retention
+        ))
     }
 
     async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
@@ -328,6 +348,7 @@ impl Store for PgStore {
         single!(self, "reading the change log", |c| changelog::head(c))
     }
 
+    /// Pruned history becomes a [`StoreError::Backend`] here; see [`PgStore::changes_after`].
     async fn changes_since(&self, position: u64) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
         single!(self, "reading the change log", |c| changelog::since(c, position))
     }
@@ -337,7 +358,14 @@ impl Store for PgStore {
     }
 
     async fn commit_after(&self, base: u64, changes: Vec<Change>, audit: Vec<AuditRecord>) -> Result<(), StoreError> {
-        transaction!(self, "committing a directory batch", |tx| changelog::commit(&tx, Some(base), &changes, &audit))
+        let retention = &self.inner.retention;
+        transaction!(self, "committing a directory batch", |tx| changelog::commit(
+            &tx,
+            Some(base),
+            &changes,
+            &audit,
+            retention
+        ))
     }
 }
 

@@ -12,7 +12,7 @@ use deputy_store::StoreError;
 use tokio_postgres::Client;
 
 /// The ordered migration steps.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes: a database above it is refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -206,6 +206,21 @@ CREATE TABLE subscriptions (
     PRIMARY KEY (principal, folder)
 );
 CREATE INDEX subscriptions_folder ON subscriptions (folder);
+";
+
+/// Pruning the change log (`changelog::Retention`): when each batch was
+/// committed, and how far the log has been pruned (one row; 0 = nothing yet),
+/// so a follower behind that horizon is told to reload rather than handed a
+/// gap. `clock_timestamp()`, not `now()`: the row is written under the commit
+/// lock, so times grow with `seq` even when transactions began out of order.
+/// Batches already logged count as committed at this migration.
+const V6: &str = "
+ALTER TABLE change_log ADD COLUMN committed_at timestamptz NOT NULL DEFAULT clock_timestamp();
+CREATE TABLE change_log_pruned (
+    id       integer PRIMARY KEY CHECK (id = 1),
+    through  bigint NOT NULL
+);
+INSERT INTO change_log_pruned (id, through) VALUES (1, 0);
 ";
 
 /// Creates `schema` when given (and makes it this session's search path),

@@ -182,7 +182,7 @@ impl Answer {
             ok: result.is_ok(),
             send: Box::new(move |lost| {
                 let result = match lost {
-                    Some(e) if result.is_ok() => Err(copy(e)),
+                    Some(e) if result.is_ok() => Err(e.clone()),
                     _ => result,
                 };
                 // A caller that stopped waiting (cancelled) is no error.
@@ -219,15 +219,15 @@ impl Job {
 
     fn fail(self, e: &StoreError) {
         let answer = match self {
-            Job::Store { reply, .. } => Answer::new(reply, Err(copy(e))),
+            Job::Store { reply, .. } => Answer::new(reply, Err(e.clone())),
             Job::QueueUpdate { reply, .. }
             | Job::Commit { reply, .. }
             | Job::SetSubscription { reply, .. }
-            | Job::DeleteSubscriptions { reply, .. } => Answer::new(reply, Err(copy(e))),
-            Job::FolderStatus { reply, .. } => Answer::new(reply, Err(copy(e))),
-            Job::SetFlags { reply, .. } => Answer::new(reply, Err(copy(e))),
-            Job::Expunge { reply, .. } => Answer::new(reply, Err(copy(e))),
-            Job::Copy { reply, .. } => Answer::new(reply, Err(copy(e))),
+            | Job::DeleteSubscriptions { reply, .. } => Answer::new(reply, Err(e.clone())),
+            Job::FolderStatus { reply, .. } => Answer::new(reply, Err(e.clone())),
+            Job::SetFlags { reply, .. } => Answer::new(reply, Err(e.clone())),
+            Job::Expunge { reply, .. } => Answer::new(reply, Err(e.clone())),
+            Job::Copy { reply, .. } => Answer::new(reply, Err(e.clone())),
         };
         answer.send_or_fail(None);
     }
@@ -290,7 +290,7 @@ fn in_savepoint<T>(
         Ok(sp) => sp,
         Err(e) => {
             let e = sql("starting a savepoint")(e);
-            return (Err(copy(&e)), Some(e));
+            return (Err(e.clone()), Some(e));
         }
     };
     match work(&sp) {
@@ -298,7 +298,7 @@ fn in_savepoint<T>(
             Ok(()) => (Ok(v), None),
             Err(e) => {
                 let e = sql("releasing a savepoint")(e);
-                (Err(copy(&e)), Some(e))
+                (Err(e.clone()), Some(e))
             }
         },
         Err(failure) => {
@@ -313,18 +313,5 @@ fn in_savepoint<T>(
             };
             (Err(failure), lost)
         }
-    }
-}
-
-/// The same error again, for each caller of a group that failed as one.
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::SchemaTooNew { found, supported } => {
-            StoreError::SchemaTooNew { found: *found, supported: *supported }
-        }
-        StoreError::Conflict => StoreError::Conflict,
-        StoreError::Backend(m) => StoreError::Backend(m.clone()),
     }
 }

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use deputy_types::AuditRecord;
 
 /// A storage failure, in terms a door can map to a temporary or permanent error.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The backend cannot be reached or is busy; the operation may be retried.
     #[error("the store is unavailable: {0}")]
@@ -51,6 +51,16 @@ pub enum StoreError {
     /// batch was planned on; nothing was written (see [`Store::commit_after`]).
     #[error("another node changed the directory at the same time")]
     Conflict,
+    /// The change log no longer holds every batch after `position` (older
+    /// batches were pruned): load the directory again (`head`, then `load`)
+    /// and follow from that head.
+    #[error("the change log was pruned through {pruned_through}, past position {position}; load the directory again")]
+    HistoryPruned {
+        /// The position the caller asked to follow from.
+        position: u64,
+        /// The newest position pruned.
+        pruned_through: u64,
+    },
     /// Any other backend failure.
     #[error("store error: {0}")]
     Backend(String),
@@ -98,7 +108,8 @@ pub trait Store: Send + Sync + 'static {
         Ok(0)
     }
 
-    /// The batches committed after `position`, oldest first, each with its position.
+    /// The batches committed after `position`, oldest first, each with its
+    /// position; [`StoreError::HistoryPruned`] when some of them were pruned.
     async fn changes_since(&self, position: u64) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
         let _ = position;
         Ok(Vec::new())
