@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use deputy_calendar::{BusyStatus, Calendar, Component, Method, Property};
-use deputy_core::calendar::{CalendarError, FreeBusyItem, MAX_WINDOW_DAYS};
+use deputy_core::calendar::{CalendarError, FreeBusyItem, MAX_ITEMS, MAX_PER_SERIES, MAX_WINDOW_DAYS};
 use deputy_types::RecipientId;
 
 use crate::paths::{self, Cal, Target};
@@ -88,10 +88,47 @@ pub(crate) async fn query(req: &Req, target: &Target, root: &Node) -> Response {
         Ok(b) => b,
         Err(why) => return error(StatusCode::FORBIDDEN, "<C:valid-filter/>", &why),
     };
-    match req.deputy.free_busy(req.principal, cal.owner.id, start, end).await {
-        Ok((_, view)) => calendar_response(vfreebusy(&view.items, start, end, None)),
+    let items = if cal.primary {
+        req.deputy.free_busy(req.principal, cal.owner.id, start, end).await.map(|(_, view)| view.items)
+    } else {
+        folder_busy(req, cal, start, end).await
+    };
+    match items {
+        Ok(items) => calendar_response(vfreebusy(&items, start, end, None)),
         Err(e) => refused(e, cal),
     }
+}
+
+/// Busy time of a calendar below the primary one, from its events with the
+/// core's bounds: [`deputy_core::Deputy::free_busy`] reads the primary
+/// Calendar only, the one scheduling asks about.
+async fn folder_busy(
+    req: &Req,
+    cal: &Cal,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<FreeBusyItem>, CalendarError> {
+    let (_, events) = req.deputy.calendar_events(req.principal, cal.folder).await?;
+    let owner =
+        req.deputy.read(|s| s.dir.get(cal.owner.id).and_then(|r| r.primary_smtp.as_ref().map(ToString::to_string)));
+    let mut items = Vec::new();
+    for ev in &events {
+        let busy = deputy_calendar::free_busy(&ev.calendar, owner.as_deref(), start, end, MAX_PER_SERIES);
+        items.extend(busy.intervals.into_iter().map(|i| FreeBusyItem {
+            start: i.start,
+            end: i.end,
+            status: i.status,
+            private: false,
+            subject: None,
+            location: None,
+        }));
+        if items.len() >= MAX_ITEMS {
+            items.truncate(MAX_ITEMS);
+            break;
+        }
+    }
+    items.sort_by_key(|i| (i.start, i.end));
+    Ok(items)
 }
 
 fn calendar_response(ics: String) -> Response {
@@ -102,7 +139,7 @@ fn refused(e: CalendarError, cal: &Cal) -> Response {
     match e {
         CalendarError::NotFound => not_found(),
         CalendarError::Denied(_) => need_privileges(
-            &paths::calendar(&cal.owner.alias),
+            &paths::collection(cal),
             "<C:read-free-busy/>",
             "You may not see this calendar's free/busy time.",
         ),

@@ -6,12 +6,23 @@
 //!   principals under `/dav/principals/{alias}/`, each with its
 //!   `calendar-proxy-read/` and `calendar-proxy-write/` groups; calendar
 //!   homes under `/dav/calendars/{alias}/` with the primary calendar
-//!   `calendar/` (the mailbox's Calendar folder) and `{uid}.ics` resources.
+//!   `calendar/` (the mailbox's Calendar folder), every calendar below it
+//!   at `{folder-id}/` (also found by its name, or by the segment a client
+//!   chose in MKCALENDAR), and `{uid}.ics` resources in each.
+//! - **Calendars are folders** below the primary Calendar, each with its
+//!   own folder permissions: MKCALENDAR (RFC 4791 §5.3.1) creates one named
+//!   by the body's `DAV:displayname` (else the URL segment), DELETE removes
+//!   one (never the primary: `403`), PROPPATCH of `DAV:displayname` renames
+//!   one — the core's folder services the shell and IMAP use, with their
+//!   rights (CreateSubfolder on the primary, FolderOwner on the calendar).
+//!   A home lists the calendars of the mailbox the caller may see.
 //! - **Methods**: OPTIONS, PROPFIND (depth 0/1), PROPPATCH (proxy group
-//!   membership), REPORT (calendar-query with time-range, calendar-multiget,
-//!   sync-collection, free-busy-query), GET/HEAD, PUT (If-Match /
-//!   If-None-Match), DELETE, POST of a `VFREEBUSY` lookup to the caller's
-//!   schedule outbox (RFC 6638 §5).
+//!   membership, calendar names), MKCALENDAR, REPORT (calendar-query with
+//!   time-range and `expand`, calendar-multiget, sync-collection,
+//!   free-busy-query), GET/HEAD, PUT (If-Match / If-None-Match), DELETE,
+//!   POST of a `VFREEBUSY` lookup to the caller's schedule outbox (RFC 6638
+//!   §5). Scheduling (an attendee's answer, free/busy lookups) concerns the
+//!   primary calendar, where meeting messages land.
 //! - **Proxy groups are folder permissions** (spec §5): the write group is
 //!   every entry on the owner's Calendar holding Create and EditAll (Editor,
 //!   delegates), the read group every entry that reads without them
@@ -26,6 +37,8 @@
 //! [`deputy_calendar::project`] (private events become busy time); every
 //! input — XML, iCalendar, paths — is bounded and never panics.
 
+mod collections;
+mod expand;
 mod freebusy;
 mod objects;
 pub mod paths;
@@ -50,6 +63,12 @@ use deputy_types::RecipientId;
 /// this only stops the read of anything far larger.
 const MAX_BODY: usize = 2 << 20;
 
+/// What every request of the door shares.
+#[derive(Clone)]
+struct Door {
+    deputy: Arc<Deputy>,
+}
+
 /// The CalDAV routes: `/.well-known/caldav` and everything under `/dav`.
 pub fn router(deputy: Arc<Deputy>) -> Router {
     Router::new()
@@ -57,7 +76,7 @@ pub fn router(deputy: Arc<Deputy>) -> Router {
         .route("/dav", any(dav))
         .route("/dav/", any(dav))
         .route("/dav/{*path}", any(dav))
-        .with_state(deputy)
+        .with_state(Door { deputy })
 }
 
 /// One authenticated request.
@@ -82,7 +101,8 @@ async fn well_known() -> Response {
     (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/dav/")]).into_response()
 }
 
-async fn dav(State(deputy): State<Arc<Deputy>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn dav(State(door): State<Door>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let Door { deputy } = door;
     if method == Method::OPTIONS {
         return options();
     }
@@ -98,21 +118,26 @@ async fn dav(State(deputy): State<Arc<Deputy>>, method: Method, uri: Uri, header
         return plain(StatusCode::SERVICE_UNAVAILABLE, "The directory cannot be reached; try again later.");
     }
     let Some(target) = paths::resolve(&deputy, principal, uri.path()) else { return not_found() };
+    if matches!(target, paths::Target::Unmapped(..)) && method.as_str() != "MKCALENDAR" {
+        return not_found();
+    }
     let head = method == Method::HEAD;
     let req = Req { deputy, principal, login: user, headers, body, head };
     match method.as_str() {
         "PROPFIND" => props::propfind(&req, target).await,
+        "PROPPATCH" if matches!(target, paths::Target::Calendar(_)) => collections::proppatch(&req, target).await,
         "PROPPATCH" => proxy::proppatch(&req, target).await,
         "REPORT" => report::report(&req, target).await,
         "POST" => freebusy::post(&req, &target).await,
         "GET" | "HEAD" => objects::get(&req, target).await,
         "PUT" => objects::put(&req, target).await,
+        "DELETE" if matches!(target, paths::Target::Calendar(_)) => collections::delete(&req, target).await,
         "DELETE" => objects::delete(&req, target).await,
-        "MKCALENDAR" | "MKCOL" => error(
-            StatusCode::FORBIDDEN,
-            "<D:resource-must-be-null/>",
-            "Deputy offers each mailbox's primary calendar only; calendars can't be created here.",
-        ),
+        "MKCALENDAR" => collections::mkcalendar(&req, target).await,
+        // RFC 5689's extended MKCOL is not offered: calendars are made with MKCALENDAR.
+        "MKCOL" => {
+            error(StatusCode::FORBIDDEN, "", "Only calendars can be made here, with MKCALENDAR (RFC 4791 §5.3.1).")
+        }
         _ => {
             let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.");
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOW));
@@ -121,7 +146,7 @@ async fn dav(State(deputy): State<Arc<Deputy>>, method: Method, uri: Uri, header
     }
 }
 
-pub(crate) const ALLOW: &str = "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, REPORT";
+pub(crate) const ALLOW: &str = "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR";
 
 fn options() -> Response {
     (

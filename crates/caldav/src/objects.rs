@@ -59,7 +59,7 @@ pub(crate) fn calendar_error(e: CalendarError, path: &str, privilege: &str) -> R
 pub(crate) async fn events(req: &Req, cal: &Cal) -> Result<Vec<StoredEvent>, Response> {
     match req.deputy.calendar_events(req.principal, cal.folder).await {
         Ok((_, events)) => Ok(events),
-        Err(e) => Err(calendar_error(e, &paths::calendar(&cal.owner.alias), "<D:read/>")),
+        Err(e) => Err(calendar_error(e, &paths::collection(cal), "<D:read/>")),
     }
 }
 
@@ -67,7 +67,7 @@ pub(crate) async fn events(req: &Req, cal: &Cal) -> Result<Vec<StoredEvent>, Res
 /// else a name a client chose.
 pub(crate) async fn find(req: &Req, cal: &Cal, name: &str) -> Result<Option<StoredEvent>, Response> {
     let uid = name.strip_suffix(".ics").unwrap_or(name);
-    let path = paths::object(&cal.owner.alias, name);
+    let path = paths::object(cal, name);
     match req.deputy.calendar_event(req.principal, cal.folder, uid).await {
         Ok((_, Some(ev))) if resource_name(&ev) == name => return Ok(Some(ev)),
         Ok(_) => {}
@@ -119,7 +119,7 @@ pub(crate) async fn put(req: &Req, target: Target) -> Response {
     let Target::Object(cal, name) = target else {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "PUT is offered on calendar object resources only.");
     };
-    let path = paths::object(&cal.owner.alias, &name);
+    let path = paths::object(&cal, &name);
     if let Some(ct) = req.header("content-type")
         && !ct.trim_start().to_ascii_lowercase().starts_with("text/calendar")
     {
@@ -167,7 +167,7 @@ pub(crate) async fn put(req: &Req, target: Target) -> Response {
         Some(_) => {}
         None => {
             if let Ok((_, Some(other))) = req.deputy.calendar_event(req.principal, cal.folder, &uid).await {
-                let href = paths::object(&cal.owner.alias, &resource_name(&other));
+                let href = paths::object(&cal, &resource_name(&other));
                 return conflict(&href, "Another resource of this calendar holds that UID.");
             }
         }
@@ -177,10 +177,12 @@ pub(crate) async fn put(req: &Req, target: Target) -> Response {
         new.extra.push(Property::text(NAME_PROP, &name));
     }
     if let Some(old) = &existing
+        && cal.primary
         && let Some(answer) = attendee_answer(req, &cal, &old.calendar, &new)
     {
         // RFC 6638 implicit scheduling for an attendee: the owner's answer
-        // (given by herself or by a delegate) goes to the organizer.
+        // (given by herself or by a delegate) goes to the organizer. Meeting
+        // messages are applied to the primary calendar, so only it answers.
         let send = !req.header("schedule-reply").is_some_and(|v| v.trim().eq_ignore_ascii_case("F"));
         return match req.deputy.respond_to_event(req.principal, cal.owner.id, &uid, answer, None, send).await {
             Ok((stored, _)) => stored_response(StatusCode::NO_CONTENT, &stored),
@@ -244,7 +246,7 @@ pub(crate) async fn delete(req: &Req, target: Target) -> Response {
     let Target::Object(cal, name) = target else {
         return need_privileges("/dav/", "<D:unbind/>", "Only calendar object resources can be deleted.");
     };
-    let path = paths::object(&cal.owner.alias, &name);
+    let path = paths::object(&cal, &name);
     let ev = match find(req, &cal, &name).await {
         Ok(Some(ev)) => ev,
         Ok(None) => return not_found(),

@@ -7,7 +7,7 @@ use deputy_core::calendar::{CalendarAccess, StoredEvent};
 use deputy_types::{FolderRights, RecipientType};
 
 use crate::objects::{self, etag, resource_name, shown};
-use crate::paths::{self, Cal, Proxy, Target, Who};
+use crate::paths::{self, Cal, Home, Proxy, Target, Who};
 use crate::proxy;
 use crate::xml::{self, CALDAV, CS, DAV, Propfind, QName, esc, href};
 use crate::{Req, bad_xml, depth, multistatus, not_found};
@@ -18,7 +18,7 @@ pub(crate) enum Res<'a> {
     Principals,
     Principal(&'a Who),
     Proxy(&'a Who, Proxy),
-    Home(&'a Cal),
+    Home(&'a Home),
     /// With its CTag.
     Calendar(&'a Cal, &'a str),
     Inbox(&'a Who),
@@ -33,11 +33,11 @@ impl Res<'_> {
             Res::Principals => "/dav/principals/".into(),
             Res::Principal(w) => paths::principal(&w.alias),
             Res::Proxy(w, k) => paths::proxy(&w.alias, *k),
-            Res::Home(c) => paths::home(&c.owner.alias),
-            Res::Calendar(c, _) => paths::calendar(&c.owner.alias),
+            Res::Home(h) => paths::home(&h.owner.alias),
+            Res::Calendar(c, _) => paths::collection(c),
             Res::Inbox(w) => paths::schedule(&w.alias, false),
             Res::Outbox(w) => paths::schedule(&w.alias, true),
-            Res::Object(c, ev) => paths::object(&c.owner.alias, &resource_name(ev)),
+            Res::Object(c, ev) => paths::object(c, &resource_name(ev)),
         }
     }
 }
@@ -150,11 +150,19 @@ pub(crate) fn value(req: &Req, res: &Res<'_>, name: &QName) -> Option<String> {
             (DAV, "group-membership") => Some(String::new()),
             _ => None,
         },
-        Res::Home(c) => match (ns, n) {
+        Res::Home(h) => match (ns, n) {
             (DAV, "resourcetype") => Some("<D:collection/>".into()),
-            (DAV, "displayname") => Some(esc(&c.owner.alias)),
-            (DAV, "owner") => Some(href(&paths::principal(&c.owner.alias))),
-            (DAV, "current-user-privilege-set") => Some(privileges(&c.access)),
+            (DAV, "displayname") => Some(esc(&h.owner.alias)),
+            (DAV, "owner") => Some(href(&paths::principal(&h.owner.alias))),
+            // Whoever sees the home lists it; bind is making calendars in it.
+            (DAV, "current-user-privilege-set") => Some(
+                if h.bind {
+                    "<D:privilege><D:read/></D:privilege><D:privilege><D:bind/></D:privilege>"
+                } else {
+                    "<D:privilege><D:read/></D:privilege>"
+                }
+                .into(),
+            ),
             _ => None,
         },
         Res::Inbox(w) | Res::Outbox(w) => match (ns, n) {
@@ -175,12 +183,13 @@ pub(crate) fn value(req: &Req, res: &Res<'_>, name: &QName) -> Option<String> {
         Res::Calendar(c, tag) => match (ns, n) {
             (DAV, "resourcetype") => Some("<D:collection/><C:calendar/>".into()),
             (DAV, "displayname") => {
+                // The primary is "Calendar" whatever its folder is called, as before.
+                let name = if c.primary { "Calendar" } else { c.name.as_str() };
+                if c.owner.id == req.principal {
+                    return Some(esc(name));
+                }
                 let owner = d.read(|s| s.dir.get(c.owner.id).map(|r| r.display_name.clone())).unwrap_or_default();
-                Some(esc(&if c.owner.id == req.principal {
-                    "Calendar".to_owned()
-                } else {
-                    format!("{owner} – Calendar")
-                }))
+                Some(esc(&format!("{owner} – {name}")))
             }
             (DAV, "owner") => Some(href(&paths::principal(&c.owner.alias))),
             (DAV, "current-user-privilege-set") => Some(privileges(&c.access)),
@@ -308,20 +317,24 @@ pub(crate) async fn propfind(req: &Req, target: Target) -> Response {
         Target::Proxy(w, kind) => out.push(render(req, &Res::Proxy(w, *kind), &want)),
         Target::Inbox(w) => out.push(render(req, &Res::Inbox(w), &want)),
         Target::Outbox(w) => out.push(render(req, &Res::Outbox(w), &want)),
-        Target::Home(c) => {
-            out.push(render(req, &Res::Home(c), &want));
+        Target::Home(h) => {
+            out.push(render(req, &Res::Home(h), &want));
             if depth > 0 {
-                let events = match objects::events(req, c).await {
-                    Ok(e) => e,
-                    Err(r) => return r,
-                };
-                out.push(render(req, &Res::Calendar(c, &ctag(&events)), &want));
-                if c.owner.id == req.principal {
-                    out.push(render(req, &Res::Inbox(&c.owner), &want));
-                    out.push(render(req, &Res::Outbox(&c.owner), &want));
+                for c in &h.calendars {
+                    let events = match objects::events(req, c).await {
+                        Ok(e) => e,
+                        Err(r) => return r,
+                    };
+                    out.push(render(req, &Res::Calendar(c, &ctag(&events)), &want));
+                }
+                if h.owner.id == req.principal {
+                    out.push(render(req, &Res::Inbox(&h.owner), &want));
+                    out.push(render(req, &Res::Outbox(&h.owner), &want));
                 }
             }
         }
+        // Turned away before any handler runs.
+        Target::Unmapped(..) => return not_found(),
         Target::Calendar(c) => {
             let events = match objects::events(req, c).await {
                 Ok(e) => e,

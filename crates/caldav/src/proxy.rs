@@ -83,18 +83,10 @@ pub(crate) async fn proppatch(req: &Req, target: Target) -> Response {
         Err(e) => return bad_xml(&e),
     };
     // (name, new member hrefs: Some for set, None for remove)
-    let mut ops: Vec<(QName, Option<Vec<String>>)> = Vec::new();
-    for op in &root.children {
-        let set = op.is(DAV, "set");
-        if !set && !op.is(DAV, "remove") {
-            continue;
-        }
-        for prop in op.children_named(DAV, "prop") {
-            for p in &prop.children {
-                ops.push((QName::new(&p.ns, &p.name), set.then(|| xml::hrefs(p))));
-            }
-        }
-    }
+    let ops: Vec<(QName, Option<Vec<String>>)> = xml::updates(&root)
+        .into_iter()
+        .map(|(p, set)| (QName::new(&p.ns, &p.name), set.then(|| xml::hrefs(p))))
+        .collect();
     let path = match &target {
         Target::Proxy(w, kind) => paths::proxy(&w.alias, *kind),
         _ => String::new(),

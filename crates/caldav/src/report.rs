@@ -2,7 +2,8 @@
 //! filters), `CALDAV:calendar-multiget` and `DAV:sync-collection`;
 //! `CALDAV:free-busy-query` is the `freebusy` module's.
 //!
-//! A time-range is matched by bounded expansion ([`deputy_calendar::expand`]
+//! `calendar-data` may ask for `expand` (the `expand` module). A time-range
+//! is matched by bounded expansion ([`deputy_calendar::expand`]
 //! stops any rule after a fixed number of steps), so an endless RRULE over a
 //! wide window costs bounded work. Property filters see what the caller may
 //! see (the projected event), so a filter never reveals a private subject.
@@ -13,11 +14,12 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use deputy_calendar::{Event, expand};
 use deputy_core::calendar::StoredEvent;
 
-use crate::objects::{self, resource_name, shown};
+use crate::expand;
+use crate::objects::{self, NAME_PROP, resource_name, shown};
 use crate::paths::{self, Cal, Target};
 use crate::props::{self, Res, ctag, sync_token};
 use crate::xml::{self, CALDAV, DAV, Node, Propfind, QName};
-use crate::{Req, bad_xml, error, multistatus};
+use crate::{Req, bad_xml, error, multistatus, plain};
 
 fn unsupported() -> Response {
     error(StatusCode::FORBIDDEN, "<D:supported-report/>", "This report is not supported on this resource.")
@@ -50,6 +52,23 @@ pub(crate) async fn report(req: &Req, target: Target) -> Response {
         Err(r) => return r,
     };
     let want = wanted(&root);
+    let data = root.child(DAV, "prop").and_then(|p| p.child(CALDAV, "calendar-data"));
+    let range = match data.map(expand::range).transpose() {
+        Ok(r) => r.flatten(),
+        Err(why) => return plain(StatusCode::BAD_REQUEST, &why),
+    };
+    // What one match shows: the stored series, or its instances in the range.
+    let render = |cal: &Cal, ev: &StoredEvent| match range {
+        Some((start, end)) => {
+            let mut calendar = expand::expanded(&ev.calendar, start, end);
+            // The href stays the series' own, even when no instance is left.
+            calendar.extra.retain(|p| p.name != NAME_PROP);
+            calendar.extra.push(deputy_calendar::Property::text(NAME_PROP, &resource_name(ev)));
+            let instances = StoredEvent { entry: ev.entry.clone(), calendar };
+            props::render(req, &Res::Object(cal, &instances), &want)
+        }
+        None => props::render(req, &Res::Object(cal, ev), &want),
+    };
     let mut out = Vec::new();
     let mut trailer = String::new();
     if root.is(CALDAV, "calendar-query") {
@@ -66,23 +85,22 @@ pub(crate) async fn report(req: &Req, target: Target) -> Response {
                 continue;
             }
             if filter.as_ref().is_none_or(|f| f.matches(ev, &cal)) {
-                out.push(props::render(req, &Res::Object(&cal, ev), &want));
+                out.push(render(&cal, ev));
             }
         }
     } else if root.is(CALDAV, "calendar-multiget") {
         for h in xml::hrefs(&root) {
             let path = paths::href_path(&h);
-            let found = events.iter().find(|ev| paths::object(&cal.owner.alias, &resource_name(ev)) == path);
-            let found = found.or_else(|| {
-                // The client may encode differently from us: compare decoded.
-                let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
-                events.iter().find(|ev| {
-                    let ours = paths::object(&cal.owner.alias, &resource_name(ev));
-                    percent_encoding::percent_decode_str(&ours).decode_utf8().ok().as_deref() == Some(&*decoded)
-                })
-            });
+            // An href names a resource of this calendar whatever segment
+            // (id, name, the client's own) it uses; the answer echoes it.
+            let found = match paths::resolve(&req.deputy, req.principal, path) {
+                Some(Target::Object(c, name)) if c.folder == cal.folder => {
+                    events.iter().find(|ev| resource_name(ev) == name).map(|ev| (c, ev))
+                }
+                _ => None,
+            };
             match found {
-                Some(ev) => out.push(props::render(req, &Res::Object(&cal, ev), &want)),
+                Some((c, ev)) => out.push(render(&c, ev)),
                 None => out.push(xml::status_response(path, 404)),
             }
         }
@@ -96,9 +114,7 @@ pub(crate) async fn report(req: &Req, target: Target) -> Response {
             return error(StatusCode::FORBIDDEN, "<D:valid-sync-token/>", "The sync token is no longer valid.");
         }
         if given.is_empty() {
-            for ev in &events {
-                out.push(props::render(req, &Res::Object(&cal, ev), &want));
-            }
+            out.extend(events.iter().map(|ev| render(&cal, ev)));
         }
         trailer = format!("<D:sync-token>{}</D:sync-token>", xml::esc(&token));
     } else {

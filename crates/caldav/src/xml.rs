@@ -243,6 +243,23 @@ pub fn prop_names(prop: &Node) -> Vec<QName> {
     prop.children.iter().map(|c| QName::new(&c.ns, &c.name)).collect()
 }
 
+/// The instructions of a `DAV:propertyupdate` (or of the `DAV:set` in a
+/// `CALDAV:mkcalendar`), in order: each property element with `true` for
+/// `set`, `false` for `remove`.
+pub fn updates(root: &Node) -> Vec<(&Node, bool)> {
+    let mut out = Vec::new();
+    for op in &root.children {
+        let set = op.is(DAV, "set");
+        if !set && !op.is(DAV, "remove") {
+            continue;
+        }
+        for prop in op.children_named(DAV, "prop") {
+            out.extend(prop.children.iter().map(|p| (p, set)));
+        }
+    }
+    out
+}
+
 /// `DAV:href` texts inside `node` (direct children), trimmed.
 pub fn hrefs(node: &Node) -> Vec<String> {
     node.children_named(DAV, "href").map(|h| h.text.trim().to_owned()).collect()

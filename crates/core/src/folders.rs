@@ -262,6 +262,19 @@ impl Deputy {
 
     /// `New-MailboxFolder -Parent <folder> -Name <name>`.
     pub async fn new_folder(&self, ctx: &Ctx, parent: FolderId, name: &str) -> Result<Applied<Folder>> {
+        self.new_folder_with_id(ctx, parent, name, None).await
+    }
+
+    /// [`Deputy::new_folder`] with the folder's id chosen by the caller (a
+    /// door that derives ids from its own URLs, as CalDAV does); an id in
+    /// use is [`CoreError::Taken`].
+    pub async fn new_folder_with_id(
+        &self,
+        ctx: &Ctx,
+        parent: FolderId,
+        name: &str,
+        id: Option<FolderId>,
+    ) -> Result<Applied<Folder>> {
         let name = folder_name(name)?;
         self.mutate(ctx, |s| {
             let p = s.folder(parent).ok_or_else(|| CoreError::FolderNotFound(parent.to_string()))?;
@@ -272,8 +285,15 @@ impl Deputy {
                     owner: s.folder_identity(parent),
                 });
             }
+            if let Some(taken) = id.filter(|id| s.folder(*id).is_some()) {
+                return Err(CoreError::Taken {
+                    what: "folder id",
+                    value: taken.to_string(),
+                    owner: s.folder_identity(parent),
+                });
+            }
             let f = Folder {
-                id: FolderId::new_random(),
+                id: id.unwrap_or_else(FolderId::new_random),
                 mailbox: p.mailbox,
                 parent: Some(parent),
                 name: name.to_owned(),

@@ -414,8 +414,21 @@ impl Deputy {
         parent: FolderId,
         name: &str,
     ) -> Result<deputy_types::Folder, FolderChangeError> {
+        self.create_folder_with_id_as(ctx, principal, parent, name, None).await
+    }
+
+    /// [`Deputy::create_folder_as`] with the new folder's id chosen by the
+    /// door (see [`Deputy::new_folder_with_id`]).
+    pub async fn create_folder_with_id_as(
+        &self,
+        ctx: &crate::Ctx,
+        principal: RecipientId,
+        parent: FolderId,
+        name: &str,
+        id: Option<FolderId>,
+    ) -> Result<deputy_types::Folder, FolderChangeError> {
         self.require(principal, parent, FolderOp::CreateSubfolder)?;
-        Ok(self.new_folder(ctx, parent, name).await?.value)
+        Ok(self.new_folder_with_id(ctx, parent, name, id).await?.value)
     }
 
     /// Removes a folder with its messages; needs FolderOwner on it (RFC 4314 `x`).

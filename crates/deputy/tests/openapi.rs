@@ -74,6 +74,16 @@ const MAILBOX_ROUTES: &[(&str, &str)] = &[
     ("POST", "/calendar/getSchedule"),
     ("GET", "/calendar"),
     ("GET", "/calendars"),
+    ("POST", "/calendars"),
+    ("GET", "/calendars/{calendar-id}"),
+    ("PATCH", "/calendars/{calendar-id}"),
+    ("DELETE", "/calendars/{calendar-id}"),
+    ("GET", "/calendars/{calendar-id}/events"),
+    ("POST", "/calendars/{calendar-id}/events"),
+    ("GET", "/calendars/{calendar-id}/events/{event-id}"),
+    ("PATCH", "/calendars/{calendar-id}/events/{event-id}"),
+    ("DELETE", "/calendars/{calendar-id}/events/{event-id}"),
+    ("GET", "/calendars/{calendar-id}/calendarView"),
     ("GET", "/calendar/calendarPermissions"),
     ("POST", "/calendar/calendarPermissions"),
     ("GET", "/calendar/calendarPermissions/{calendarPermission-id}"),
@@ -223,6 +233,7 @@ fn the_server_serves_the_checked_in_document_and_answers_every_listed_route() {
             .replace("{mailFolder-id}", "inbox")
             .replace("{message-id}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .replace("{event-id}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .replace("{calendar-id}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .replace("{calendarPermission-id}", "RGVmYXVsdA")
             .replace("{delegate-id}", "00000000-0000-0000-0000-000000000000")
             .replace('$', "%24");

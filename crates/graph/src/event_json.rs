@@ -3,11 +3,11 @@
 //! an event. Nothing here decides who may see or change what: the handlers
 //! project every event with the core's viewer before it reaches [`to_json`].
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use deputy_calendar::{
-    Attendee, Class, CuType, DateTimeValue, Event, Frequency, Organizer, PartStat, Property, RecurrenceRule, Role,
-    Status, Transparency,
+    Attendee, Calendar, Class, CuType, DateTimeValue, Event, Frequency, Organizer, PartStat, Property, RecurrenceRule,
+    Role, Status, Transparency, expand,
 };
 use serde_json::{Map, Value, json};
 
@@ -280,16 +280,135 @@ pub(crate) fn parse_date_time(property: &str, value: &Value) -> Result<DateTimeV
         GraphError::bad_request(format!("Cannot convert the literal '{raw}' to the expected type 'Edm.DateTime'."))
     })?;
     let zone = o.get("timeZone").and_then(Value::as_str).unwrap_or("UTC").trim();
-    let utc = ["", "UTC", "GMT", "Etc/UTC", "Etc/GMT", "Coordinated Universal Time"]
-        .iter()
-        .any(|z| z.eq_ignore_ascii_case(zone));
-    if utc || raw.ends_with(['Z', 'z']) {
+    if is_utc(zone) || raw.ends_with(['Z', 'z']) {
         return Ok(DateTimeValue::Utc(local.and_utc()));
     }
-    if zone.len() > 64 || !zone.chars().all(|c| c.is_ascii_alphanumeric() || " /_+-().,".contains(c)) {
+    if !is_zone_name(zone) {
         return Err(bad(property, format!("unknown time zone '{zone}'")));
     }
     Ok(DateTimeValue::Zoned { local, tzid: zone.to_owned() })
+}
+
+/// Names of UTC itself (no zone at all counts as UTC too).
+fn is_utc(zone: &str) -> bool {
+    ["", "UTC", "GMT", "Etc/UTC", "Etc/GMT", "Coordinated Universal Time"].iter().any(|z| z.eq_ignore_ascii_case(zone))
+}
+
+/// Whether a string may be a zone name (IANA or Windows) at all: bounded,
+/// and only the characters such names use.
+fn is_zone_name(zone: &str) -> bool {
+    zone.len() <= 64 && zone.chars().all(|c| c.is_ascii_alphanumeric() || " /_+-().,".contains(c))
+}
+
+/// The instant a wall-clock time in the zone `tzid` names, by the calendar
+/// crate's own zone rules (IANA or Windows names, DST gaps and overlaps as
+/// RFC 5545 says) through a one-event expansion, so the door keeps no second
+/// zone table. An unknown zone reads as UTC, as the calendar crate reads it.
+fn instant_in(tzid: &str, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let start = DateTimeValue::Zoned { local, tzid: tzid.to_owned() };
+    let mut calendar = Calendar::new(None);
+    calendar.events.push(Event { uid: "t".into(), start: Some(start), ..Event::default() });
+    // Every zone lies within a day of UTC; a two-day margin finds it.
+    let around = local.and_utc();
+    let x = expand(&calendar, "t", around - TimeDelta::days(2), around + TimeDelta::days(2), 1).ok()?;
+    x.occurrences.first().map(|o| o.start)
+}
+
+/// The zone event times are shown in: Graph's event GETs answer in UTC
+/// unless the request says `Prefer: outlook.timezone="…"` (a Windows or
+/// IANA name, resolved by the calendar crate like an event's `timeZone`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Zone {
+    /// The name as the client wrote it (shown back in `timeZone`).
+    name: String,
+    /// Whether the client asked for it (and so gets `Preference-Applied`).
+    asked: bool,
+}
+
+impl Zone {
+    /// UTC, Graph's default.
+    pub fn utc() -> Self {
+        Self { name: "UTC".into(), asked: false }
+    }
+
+    /// The zone `Prefer: outlook.timezone` asks for; UTC when there is none
+    /// or the name is unknown (then no `Preference-Applied` either, as a
+    /// preference that was not applied is not reported, RFC 7240 §3).
+    pub fn preferred(headers: &HeaderMap) -> Self {
+        let asked = headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).find_map(prefer_timezone);
+        match asked {
+            Some(name) if is_known(&name) => Self { name, asked: true },
+            _ => Self::utc(),
+        }
+    }
+
+    /// The `Preference-Applied` value, when the client asked for this zone.
+    pub fn applied(&self) -> Option<String> {
+        self.asked.then(|| format!("outlook.timezone=\"{}\"", self.name))
+    }
+
+    /// An instant on this zone's wall clock.
+    fn wall_time(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        if is_utc(&self.name) {
+            return at.naive_utc();
+        }
+        // The offset at a nearby instant, then checked (and taken again from
+        // the first guess) so an instant next to a DST change lands right.
+        let offset = |local: NaiveDateTime| instant_in(&self.name, local).map(|i| local.and_utc() - i);
+        let guess = |local: NaiveDateTime| offset(local).map(|o| at.naive_utc() + o);
+        let first = guess(at.naive_utc()).unwrap_or_else(|| at.naive_utc());
+        if instant_in(&self.name, first) == Some(at) {
+            return first;
+        }
+        guess(first).filter(|second| instant_in(&self.name, *second) == Some(at)).unwrap_or(first)
+    }
+}
+
+/// The zone in one `Prefer` header value: `outlook.timezone="Pacific Standard
+/// Time"` (quoted or a bare token), among other preferences.
+fn prefer_timezone(header: &str) -> Option<String> {
+    const KEY: &str = "outlook.timezone";
+    let at = header.to_ascii_lowercase().find(KEY)?;
+    let rest = header.get(at + KEY.len()..)?.trim_start().strip_prefix('=')?.trim_start();
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next()?,
+        None => rest.split([',', ';']).next()?,
+    };
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Whether the calendar crate knows the zone: a UTC name, or one whose
+/// offset differs from UTC in winter or summer (an unknown name reads as
+/// UTC all year, so a zone on UTC all year is shown as UTC itself).
+fn is_known(zone: &str) -> bool {
+    if is_utc(zone) {
+        return true;
+    }
+    if !is_zone_name(zone) {
+        return false;
+    }
+    ["2026-01-15T12:00:00", "2026-07-15T12:00:00"]
+        .iter()
+        .filter_map(|t| parse_local(t))
+        .any(|local| instant_in(zone, local).is_some_and(|i| i != local.and_utc()))
+}
+
+/// Shows an event's `start` and `end` on `zone`'s clock. All-day events
+/// keep their dates: a date is no instant (RFC 5545 §3.3.4), and Graph
+/// too shows them as stored.
+pub(crate) fn show_in(item: &mut Map<String, Value>, zone: &Zone) {
+    if item.get("isAllDay") == Some(&Value::Bool(true)) {
+        return;
+    }
+    for key in ["start", "end"] {
+        let Some(Value::Object(time)) = item.get(key) else { continue };
+        let Some(local) = time.get("dateTime").and_then(Value::as_str).and_then(parse_local) else { continue };
+        let from = time.get("timeZone").and_then(Value::as_str).unwrap_or("UTC");
+        let at = if is_utc(from) { Some(local.and_utc()) } else { instant_in(from, local) };
+        let Some(at) = at else { continue };
+        item.insert(key.into(), json!({"dateTime": graph_time(zone.wall_time(at)), "timeZone": zone.name}));
+    }
 }
 
 /// `2026-12-01T10:00:00`, with optional fractions and `Z`.
@@ -562,6 +681,49 @@ mod tests {
         assert_eq!(j["recurrence"]["range"]["numberOfOccurrences"], 4);
         assert_eq!(j["@odata.etag"], "W/\"7\"");
         assert_eq!(j["responseStatus"]["response"], "organizer");
+    }
+
+    fn prefer(value: &str) -> Zone {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = axum::http::HeaderValue::from_str(value) {
+            headers.insert("prefer", v);
+        }
+        Zone::preferred(&headers)
+    }
+
+    #[test]
+    fn times_are_shown_in_the_preferred_zone_windows_or_iana() {
+        let item = || {
+            let mut m = Map::new();
+            m.insert("start".into(), json!({"dateTime": "2026-07-01T16:00:00.0000000", "timeZone": "UTC"}));
+            m.insert(
+                "end".into(),
+                json!({"dateTime": "2026-07-01T09:30:00.0000000", "timeZone": "Pacific Standard Time"}),
+            );
+            m
+        };
+        let pacific = prefer("outlook.timezone=\"Pacific Standard Time\"");
+        assert_eq!(pacific.applied().as_deref(), Some("outlook.timezone=\"Pacific Standard Time\""));
+        let mut m = item();
+        show_in(&mut m, &pacific);
+        assert_eq!(m["start"], json!({"dateTime": "2026-07-01T09:00:00.0000000", "timeZone": "Pacific Standard Time"}));
+        assert_eq!(m["end"]["dateTime"], "2026-07-01T09:30:00.0000000");
+        let paris = prefer("return=minimal, outlook.timezone=Europe/Paris");
+        let mut m = item();
+        show_in(&mut m, &paris);
+        assert_eq!(m["start"], json!({"dateTime": "2026-07-01T18:00:00.0000000", "timeZone": "Europe/Paris"}));
+        // Without a preference (or with an unknown zone) every time is UTC.
+        for zone in [prefer(""), prefer("outlook.timezone=\"Mars/Olympus\"")] {
+            assert_eq!(zone, Zone::utc());
+            let mut m = item();
+            show_in(&mut m, &zone);
+            assert_eq!(m["end"], json!({"dateTime": "2026-07-01T16:30:00.0000000", "timeZone": "UTC"}));
+        }
+        // Winter, and the hour after a DST change (2026-11-01 01:30 PST = 09:30 UTC).
+        let at = |s: &str| parse_local(s).map(|t| t.and_utc()).unwrap_or_default();
+        assert_eq!(pacific.wall_time(at("2026-01-15T16:00:00")).to_string(), "2026-01-15 08:00:00");
+        assert_eq!(pacific.wall_time(at("2026-11-01T09:30:00")).to_string(), "2026-11-01 01:30:00");
+        assert_eq!(pacific.wall_time(at("2026-11-01T08:30:00")).to_string(), "2026-11-01 01:30:00");
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Calendars through Graph (spec §5, §10; exchange-reference §3): events of
-//! the primary calendar, `calendarView`, meeting answers, the calendar
-//! itself, and dispatch of calendarPermissions, mailboxSettings and
-//! delegates.
+//! the primary calendar and of any other (`calendars/{id}/…`),
+//! `calendarView`, meeting answers, and dispatch of the calendars
+//! themselves, calendarPermissions, mailboxSettings and delegates.
+//!
+//! Event times are UTC unless the request says `Prefer: outlook.timezone`
+//! (Graph's "Support various time zones" on every event GET): then they are
+//! shown on that zone's clock and the answer says `Preference-Applied`.
 //!
 //! The core decides everything: `calendar_events`/`calendar_event` give the
 //! caller's viewer, every event is shown through `deputy_calendar::project`,
@@ -12,23 +16,23 @@
 //! resource, as one who may see nothing (free/busy is `getSchedule`'s, in
 //! `schedule`).
 
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use deputy_calendar::{Calendar, Event, PartStat, Visibility, expand, project};
 use deputy_core::calendar::{CalendarAccess, CalendarError, StoredEvent};
 use deputy_core::mail::MailError;
 use deputy_core::{CoreError, Ctx};
-use deputy_types::{FolderId, FolderRights, RecipientId};
+use deputy_types::{FolderId, RecipientId};
 use serde_json::{Value, json};
 
 use crate::Call;
 use crate::auth::{Acting, Need};
 use crate::error::GraphError;
-use crate::event_json::{self, Shown};
+use crate::event_json::{self, Shown, Zone};
 use crate::mail::{json_body, next_link, odata_error};
 use crate::path::{EventAnswer, Resource};
-use crate::{calendar_permissions, delegates, ids, mailbox_settings, odata, schedule};
+use crate::{calendar_permissions, calendars, delegates, ids, mailbox_settings, odata, schedule};
 
 type Result<T> = std::result::Result<T, GraphError>;
 
@@ -43,15 +47,21 @@ const MAX_WINDOW_DAYS: i64 = 1_825;
 pub(crate) async fn handle(call: &Call, mailbox: RecipientId, resource: Resource) -> Result<Response> {
     let m = &call.method;
     match resource {
-        Resource::Events if m == Method::GET => list(call, mailbox).await,
-        Resource::Events if m == Method::POST => create(call, mailbox).await,
-        Resource::Event { id } if m == Method::GET => get(call, mailbox, &id).await,
-        Resource::Event { id } if m == Method::PATCH => update(call, mailbox, &id).await,
-        Resource::Event { id } if m == Method::DELETE => delete(call, mailbox, &id).await,
+        Resource::Events { calendar } if m == Method::GET => list(call, mailbox, calendar.as_deref()).await,
+        Resource::Events { calendar } if m == Method::POST => create(call, mailbox, calendar.as_deref()).await,
+        Resource::Event { calendar, id } if m == Method::GET => get(call, mailbox, calendar.as_deref(), &id).await,
+        Resource::Event { calendar, id } if m == Method::PATCH => update(call, mailbox, calendar.as_deref(), &id).await,
+        Resource::Event { calendar, id } if m == Method::DELETE => {
+            delete(call, mailbox, calendar.as_deref(), &id).await
+        }
         Resource::EventResponse { id, answer } if m == Method::POST => respond(call, mailbox, &id, answer).await,
-        Resource::Calendar if m == Method::GET => calendar(call, mailbox, false),
-        Resource::Calendars if m == Method::GET => calendar(call, mailbox, true),
-        Resource::CalendarView if m == Method::GET => view(call, mailbox).await,
+        Resource::Calendar if m == Method::GET => calendars::primary(call, mailbox),
+        Resource::Calendars if m == Method::GET => calendars::list(call, mailbox),
+        Resource::Calendars if m == Method::POST => calendars::create(call, mailbox).await,
+        Resource::CalendarById { id } if m == Method::GET => calendars::get(call, mailbox, &id),
+        Resource::CalendarById { id } if m == Method::PATCH => calendars::update(call, mailbox, &id).await,
+        Resource::CalendarById { id } if m == Method::DELETE => calendars::delete(call, mailbox, &id).await,
+        Resource::CalendarView { calendar } if m == Method::GET => view(call, mailbox, calendar.as_deref()).await,
         Resource::GetSchedule if m == Method::POST => schedule::get_schedule(call, mailbox).await,
         Resource::CalendarPermissions if m == Method::GET => calendar_permissions::list(call, mailbox),
         Resource::CalendarPermissions if m == Method::POST => calendar_permissions::create(call, mailbox).await,
@@ -147,15 +157,19 @@ pub(crate) fn identity(call: &Call, mailbox: RecipientId) -> Result<(String, Str
         .ok_or_else(GraphError::not_found)
 }
 
-/// The caller's standing for `need` and the mailbox's primary calendar.
-fn standing(call: &Call, mailbox: RecipientId, need: Need) -> Result<(Acting, FolderId)> {
+/// The caller's standing for `need` and the calendar the path names: the
+/// primary one, or `calendars/{id}`.
+fn standing(call: &Call, mailbox: RecipientId, need: Need, calendar: Option<&str>) -> Result<(Acting, FolderId)> {
     let acting = call.caller.acting(mailbox, need)?;
-    let folder = call.state.deputy.read(|s| s.calendar_folder(mailbox)).ok_or_else(GraphError::not_found)?;
+    let folder = match calendar {
+        None => call.state.deputy.read(|s| s.calendar_folder(mailbox)).ok_or_else(GraphError::not_found)?,
+        Some(id) => calendars::folder_of(call, mailbox, id)?,
+    };
     Ok((acting, folder))
 }
 
 /// Free/busy alone does not open events: answer as if there were none.
-fn readable(access: &CalendarAccess) -> Result<()> {
+pub(crate) fn readable(access: &CalendarAccess) -> Result<()> {
     match access.viewer.visibility {
         Visibility::Full | Visibility::Limited => Ok(()),
         Visibility::FreeBusy | Visibility::None => Err(GraphError::not_found()),
@@ -240,20 +254,48 @@ fn occurrences(
     out
 }
 
-/// A page of a collection with `$top`, `$skip`, `$filter`, `$orderby`, `$select`.
-fn page(call: &Call, mailbox: RecipientId, what: &str, mut items: Vec<Value>) -> Result<Response> {
+/// A page of a collection with `$top`, `$skip`, `$filter`, `$orderby`,
+/// `$select`; `shape` finishes each item of the page (filters and order
+/// see the items as they were).
+pub(crate) fn page(
+    call: &Call,
+    mailbox: RecipientId,
+    what: &str,
+    mut items: Vec<Value>,
+    shape: impl FnMut(&mut Value),
+) -> Result<Response> {
     let query = odata::parse(&call.query).map_err(odata_error)?;
     if let Some(filter) = &query.filter {
         items.retain(|i| filter.matches(i));
     }
-    let (total, page) = odata::page_of(items, &query, DEFAULT_PAGE);
+    let (total, mut page) = odata::page_of(items, &query, DEFAULT_PAGE);
+    page.iter_mut().for_each(shape);
     let context = context(call, mailbox, what);
     Ok(ok(odata::collection(&query, context, total, page, |skip| next_link(call, skip))))
 }
 
+/// A page of events, their times on the preferred zone's clock.
+fn event_page(call: &Call, mailbox: RecipientId, what: &str, items: Vec<Value>) -> Result<Response> {
+    let zone = Zone::preferred(&call.headers);
+    let response = page(call, mailbox, what, items, |item| {
+        if let Value::Object(map) = item {
+            event_json::show_in(map, &zone);
+        }
+    })?;
+    Ok(applied(response, &zone))
+}
+
+/// Adds `Preference-Applied` when the client's zone was used.
+fn applied(mut response: Response, zone: &Zone) -> Response {
+    if let Some(v) = zone.applied().and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert("preference-applied", v);
+    }
+    response
+}
+
 /// `GET …/events`: single events and series masters, by start.
-async fn list(call: &Call, mailbox: RecipientId) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+async fn list(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead, calendar)?;
     let (access, events) = call.state.deputy.calendar_events(acting.principal, folder).await.map_err(calendar_error)?;
     readable(&access)?;
     let (_, address) = identity(call, mailbox)?;
@@ -266,7 +308,7 @@ async fn list(call: &Call, mailbox: RecipientId) -> Result<Response> {
         })
         .collect();
     shown.sort_by(|a, b| a.0.cmp(&b.0));
-    page(call, mailbox, "events", shown.into_iter().map(|(_, v)| v).collect())
+    event_page(call, mailbox, "events", shown.into_iter().map(|(_, v)| v).collect())
 }
 
 /// The stored series an id names, readable by the caller.
@@ -278,7 +320,8 @@ async fn load(call: &Call, acting: Acting, folder: FolderId, uid: &str) -> Resul
     Ok((access, stored))
 }
 
-/// One event (a series, or one occurrence by its id), projected.
+/// One event (a series, or one occurrence by its id), projected, its times
+/// on the preferred zone's clock.
 async fn event_value(call: &Call, acting: Acting, folder: FolderId, mailbox: RecipientId, id: &str) -> Result<Value> {
     let (uid, occurrence) = event_ref(folder, id)?;
     let (access, stored) = load(call, acting, folder, &uid).await?;
@@ -292,16 +335,38 @@ async fn event_value(call: &Call, acting: Acting, folder: FolderId, mailbox: Rec
     }
     .ok_or_else(GraphError::not_found)?;
     value["@odata.context"] = json!(context(call, mailbox, "events/$entity"));
+    if let Value::Object(map) = &mut value {
+        event_json::show_in(map, &Zone::preferred(&call.headers));
+    }
     Ok(value)
 }
 
+/// An answer carrying one event, with `Preference-Applied` when due.
+fn event_answer(call: &Call, status: StatusCode, value: Value) -> Response {
+    applied((status, axum::Json(value)).into_response(), &Zone::preferred(&call.headers))
+}
+
 /// `GET …/events/{id}`.
-async fn get(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+async fn get(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead, calendar)?;
     let query = odata::parse(&call.query).map_err(odata_error)?;
     let value = event_value(call, acting, folder, mailbox, id).await?;
     let Value::Object(map) = value else { return Err(GraphError::not_found()) };
-    Ok(ok(Value::Object(odata::project(map, query.select.as_deref()))))
+    Ok(event_answer(call, StatusCode::OK, Value::Object(odata::project(map, query.select.as_deref()))))
+}
+
+/// Invitations, updates and cancellations go out only for the primary
+/// calendar: the core sends meetings from there (`send_meeting`), and a
+/// meeting stored elsewhere without its messages would mislead everyone.
+fn meetings_allowed(call: &Call, mailbox: RecipientId, folder: FolderId) -> Result<()> {
+    if call.state.deputy.read(|s| s.calendar_folder(mailbox)) == Some(folder) {
+        return Ok(());
+    }
+    Err(GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "ErrorInvalidRequest",
+        "Meetings with attendees are sent from the primary calendar only; use /events or /calendar/events.",
+    ))
 }
 
 /// Whether anyone but the mailbox is invited, so a change is sent to them.
@@ -318,11 +383,11 @@ async fn send(call: &Call, acting: Acting, mailbox: RecipientId, uid: &str, canc
     Ok(())
 }
 
-/// `POST …/events`: a new event in the primary calendar; with attendees the
+/// `POST …/events`: a new event in the calendar; with attendees the
 /// mailbox is its organizer and the invitations go out (on her behalf when
 /// a delegate creates it).
-async fn create(call: &Call, mailbox: RecipientId) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+async fn create(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, calendar)?;
     access(call, acting, folder)?;
     let body = json_body(call)?;
     if !body.contains_key("start") || !body.contains_key("end") {
@@ -334,6 +399,9 @@ async fn create(call: &Call, mailbox: RecipientId) -> Result<Response> {
     event_json::apply(&mut event, &body)?;
     event.organizer = Some(event_json::organizer(&name, &address));
     let guests = has_guests(&event, &address);
+    if guests {
+        meetings_allowed(call, mailbox, folder)?;
+    }
     let mut calendar = Calendar::new(None);
     calendar.events.push(event);
     let deputy = &call.state.deputy;
@@ -342,14 +410,14 @@ async fn create(call: &Call, mailbox: RecipientId) -> Result<Response> {
         send(call, acting, mailbox, &uid, false).await?;
     }
     let value = event_value(call, acting, folder, mailbox, &ids::event(folder, &uid, None)).await?;
-    Ok(created(value))
+    Ok(event_answer(call, StatusCode::CREATED, value))
 }
 
 /// `PATCH …/events/{id}`: changes the series; when the mailbox organizes a
 /// meeting and its time, place, subject or attendees changed, the update is
 /// sent to the attendees with a higher SEQUENCE.
-async fn update(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+async fn update(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, calendar)?;
     let (uid, occurrence) = event_ref(folder, id)?;
     let (access, stored) = load(call, acting, folder, &uid).await?;
     if occurrence.is_some() {
@@ -371,6 +439,7 @@ async fn update(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response>
     let organizer = master.organizer.is_none() || master.is_organizer(&address);
     let notify = changed && organizer && has_guests(master, &address);
     if notify {
+        meetings_allowed(call, mailbox, folder)?;
         master.sequence = master.sequence.saturating_add(1);
     }
     master.dtstamp = Some(Utc::now());
@@ -378,14 +447,14 @@ async fn update(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response>
     if notify {
         send(call, acting, mailbox, &uid, false).await?;
     }
-    Ok(ok(event_value(call, acting, folder, mailbox, id).await?))
+    Ok(event_answer(call, StatusCode::OK, event_value(call, acting, folder, mailbox, id).await?))
 }
 
 /// `DELETE …/events/{id}`: removes the series; a meeting the mailbox
 /// organizes is cancelled with its attendees first (only once the caller's
 /// right to delete it is established).
-async fn delete(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+async fn delete(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, calendar)?;
     let (uid, _) = event_ref(folder, id)?;
     let (access, stored) = load(call, acting, folder, &uid).await?;
     let deputy = &call.state.deputy;
@@ -396,6 +465,7 @@ async fn delete(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response>
     let (_, address) = identity(call, mailbox)?;
     let meeting = master.is_some_and(|m| m.is_organizer(&address) && has_guests(m, &address));
     if meeting && !stored.calendar.events.iter().all(|e| e.status == Some(deputy_calendar::Status::Cancelled)) {
+        meetings_allowed(call, mailbox, folder)?;
         let op = deputy_access::FolderOp::DeleteItem { creator: stored.entry.creator };
         deputy.require(acting.principal, folder, op).map_err(|e| calendar_error(e.into()))?;
         send(call, acting, mailbox, &uid, true).await?;
@@ -408,7 +478,7 @@ async fn delete(call: &Call, mailbox: RecipientId, id: &str) -> Result<Response>
 /// the owner, or a delegate for her, answers; the reply goes to the organizer
 /// `From:` the mailbox, `Sender:` the delegate (spec §3.3, §10).
 async fn respond(call: &Call, mailbox: RecipientId, id: &str, answer: EventAnswer) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite)?;
+    let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, None)?;
     let (uid, _) = event_ref(folder, id)?;
     load(call, acting, folder, &uid).await?;
     let body = json_body(call)?;
@@ -446,41 +516,6 @@ async fn respond(call: &Call, mailbox: RecipientId, id: &str, answer: EventAnswe
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-/// `GET …/calendar` and `GET …/calendars`: the primary calendar, with the
-/// caller's standing on it (exchange-reference §3.2).
-fn calendar(call: &Call, mailbox: RecipientId, collection: bool) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
-    let access = access(call, acting, folder)?;
-    let (name, address) = identity(call, mailbox)?;
-    let deputy = &call.state.deputy;
-    let folder_name = deputy.read(|s| s.folder(folder).map(|f| f.name.clone())).unwrap_or_else(|| "Calendar".into());
-    let owner = acting.principal == mailbox;
-    let manages = owner || deputy.require(acting.principal, folder, deputy_access::FolderOp::ManagePermissions).is_ok();
-    let can_edit = access.rights.intersects(FolderRights::CREATE_ITEMS | FolderRights::EDIT_ALL);
-    let item = json!({
-        "id": ids::folder(folder),
-        "name": if owner { folder_name } else { name.clone() },
-        "color": "auto",
-        "hexColor": "",
-        "isDefaultCalendar": owner,
-        "changeKey": "",
-        "canShare": manages,
-        "canViewPrivateItems": access.viewer.can_view_private,
-        "canEdit": can_edit,
-        "isRemovable": false,
-        "isTallyingResponses": true,
-        "allowedOnlineMeetingProviders": [],
-        "defaultOnlineMeetingProvider": "none",
-        "owner": {"name": name, "address": address},
-    });
-    if collection {
-        return Ok(ok(json!({"@odata.context": context(call, mailbox, "calendars"), "value": [item]})));
-    }
-    let mut item = item;
-    item["@odata.context"] = json!(context(call, mailbox, "calendar/$entity"));
-    Ok(ok(item))
-}
-
 /// A `calendarView` bound: an ISO 8601 date-time, with or without offset
 /// (none means UTC).
 fn bound(raw: &str) -> Option<DateTime<Utc>> {
@@ -492,8 +527,8 @@ fn bound(raw: &str) -> Option<DateTime<Utc>> {
 
 /// `GET …/calendarView?startDateTime=&endDateTime=`: every occurrence in the
 /// window, recurrences expanded (bounded per series), by start.
-async fn view(call: &Call, mailbox: RecipientId) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarRead)?;
+async fn view(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead, calendar)?;
     let param = |name: &str| {
         call.query.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;
@@ -525,5 +560,5 @@ async fn view(call: &Call, mailbox: RecipientId) -> Result<Response> {
     let mut all: Vec<(DateTime<Utc>, Value)> =
         events.iter().flat_map(|stored| occurrences(stored, &access, folder, &address, (start, end))).collect();
     all.sort_by_key(|(at, _)| *at);
-    page(call, mailbox, "calendarView", all.into_iter().map(|(_, v)| v).collect())
+    event_page(call, mailbox, "calendarView", all.into_iter().map(|(_, v)| v).collect())
 }

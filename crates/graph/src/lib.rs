@@ -13,6 +13,7 @@
 
 pub mod auth;
 mod calendar_permissions;
+mod calendars;
 mod delegated;
 mod delegates;
 pub mod error;

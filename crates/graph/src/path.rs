@@ -68,10 +68,15 @@ pub enum Resource {
     },
     /// `delegatedMailboxes` (Deputy's extension, spec §8).
     DelegatedMailboxes,
-    /// `events` or `calendar/events`.
-    Events,
-    /// `events/{id}` (also under `calendar`).
+    /// `events`, `calendar/events` or `calendars/{calendar}/events`.
+    Events {
+        /// The calendar's id under `calendars/{calendar}`; `None` for the primary one.
+        calendar: Option<String>,
+    },
+    /// `events/{id}` (also under `calendar` and `calendars/{calendar}`).
     Event {
+        /// The calendar's id under `calendars/{calendar}`; `None` for the primary one.
+        calendar: Option<String>,
         /// The event id.
         id: String,
     },
@@ -84,10 +89,18 @@ pub enum Resource {
     },
     /// `calendar`: the primary calendar.
     Calendar,
-    /// `calendars`: the calendars (the primary one).
+    /// `calendars`: every calendar of the mailbox the caller may see.
     Calendars,
-    /// `calendarView` or `calendar/calendarView`.
-    CalendarView,
+    /// `calendars/{id}`: one calendar (the primary one too, by its id).
+    CalendarById {
+        /// The calendar's id.
+        id: String,
+    },
+    /// `calendarView`, `calendar/calendarView` or `calendars/{calendar}/calendarView`.
+    CalendarView {
+        /// The calendar's id under `calendars/{calendar}`; `None` for the primary one.
+        calendar: Option<String>,
+    },
     /// `calendar/getSchedule`: free/busy of several mailboxes.
     GetSchedule,
     /// `calendar/calendarPermissions`.
@@ -124,12 +137,13 @@ impl Resource {
     pub fn is_calendar(&self) -> bool {
         matches!(
             self,
-            Self::Events
+            Self::Events { .. }
                 | Self::Event { .. }
                 | Self::EventResponse { .. }
                 | Self::Calendar
                 | Self::Calendars
-                | Self::CalendarView
+                | Self::CalendarById { .. }
+                | Self::CalendarView { .. }
                 | Self::GetSchedule
                 | Self::CalendarPermissions
                 | Self::CalendarPermission { .. }
@@ -200,11 +214,15 @@ fn message(id: &str, rest: &[&str]) -> Option<Resource> {
     })
 }
 
-fn event(rest: &[&str]) -> Option<Resource> {
+/// What follows `/me`, `calendar` or `calendars/{calendar}`: events and the
+/// calendar view. Meeting answers are parsed for the primary calendar only
+/// (the core answers meetings there).
+fn event(calendar: Option<&str>, rest: &[&str]) -> Option<Resource> {
+    let calendar = calendar.map(str::to_owned);
     Some(match rest {
-        [e] if is(e, "events") => Resource::Events,
-        [e, id] if is(e, "events") => Resource::Event { id: (*id).to_owned() },
-        [e, id, a] if is(e, "events") => {
+        [e] if is(e, "events") => Resource::Events { calendar },
+        [e, id] if is(e, "events") => Resource::Event { calendar, id: (*id).to_owned() },
+        [e, id, a] if is(e, "events") && calendar.is_none() => {
             let answer = [
                 ("accept", EventAnswer::Accept),
                 ("decline", EventAnswer::Decline),
@@ -215,22 +233,24 @@ fn event(rest: &[&str]) -> Option<Resource> {
             .1;
             Resource::EventResponse { id: (*id).to_owned(), answer }
         }
-        [v] if is(v, "calendarView") => Resource::CalendarView,
+        [v] if is(v, "calendarView") => Resource::CalendarView { calendar },
         _ => return None,
     })
 }
 
 fn resource(rest: &[&str]) -> Option<Resource> {
     Some(match rest {
-        [e, ..] if is(e, "events") || is(e, "calendarView") => event(rest)?,
+        [e, ..] if is(e, "events") || is(e, "calendarView") => event(None, rest)?,
         [c] if is(c, "calendar") => Resource::Calendar,
         [c] if is(c, "calendars") => Resource::Calendars,
+        [c, id] if is(c, "calendars") => Resource::CalendarById { id: (*id).to_owned() },
+        [c, id, more @ ..] if is(c, "calendars") => event(Some(id), more)?,
         [c, g] if is(c, "calendar") && is(g, "getSchedule") => Resource::GetSchedule,
         [c, p] if is(c, "calendar") && is(p, "calendarPermissions") => Resource::CalendarPermissions,
         [c, p, id] if is(c, "calendar") && is(p, "calendarPermissions") => {
             Resource::CalendarPermission { id: (*id).to_owned() }
         }
-        [c, more @ ..] if is(c, "calendar") => event(more)?,
+        [c, more @ ..] if is(c, "calendar") => event(None, more)?,
         [s] if is(s, "mailboxSettings") => Resource::MailboxSettings,
         [d] if is(d, "delegates") => Resource::Delegates,
         [d, id] if is(d, "delegates") => Resource::Delegate { id: (*id).to_owned() },
@@ -272,7 +292,7 @@ mod tests {
             Some((Subject::Me, Resource::MessageAction { id: "X".into(), action: MessageAction::Move }))
         );
         assert_eq!(parse("me/messages/X/explode"), None);
-        assert_eq!(parse("me/calendar/events"), Some((Subject::Me, Resource::Events)));
+        assert_eq!(parse("me/calendar/events"), Some((Subject::Me, Resource::Events { calendar: None })));
         assert_eq!(
             parse("users/m@x.test/events/E1/tentativelyaccept"),
             Some((
@@ -280,7 +300,7 @@ mod tests {
                 Resource::EventResponse { id: "E1".into(), answer: EventAnswer::TentativelyAccept }
             ))
         );
-        assert_eq!(parse("me/calendar/calendarView"), Some((Subject::Me, Resource::CalendarView)));
+        assert_eq!(parse("me/calendar/calendarView"), Some((Subject::Me, Resource::CalendarView { calendar: None })));
         assert_eq!(
             parse("me/calendar/calendarPermissions('P')"),
             Some((Subject::Me, Resource::CalendarPermission { id: "P".into() }))
@@ -294,6 +314,22 @@ mod tests {
         assert_eq!(parse("me/calendar/other"), None);
         assert_eq!(parse("groups/x"), None);
         assert_eq!(parse("(x)/me"), None);
+    }
+
+    #[test]
+    fn calendars_by_id_name_their_events_and_view() {
+        let me = |p: &str| parse(p).map(|(_, r)| r);
+        let cal = Some("C1".to_owned());
+        assert_eq!(me("me/calendars"), Some(Resource::Calendars));
+        assert_eq!(me("me/Calendars('C1')"), Some(Resource::CalendarById { id: "C1".into() }));
+        assert_eq!(me("users/m@x.test/calendars/C1/events"), Some(Resource::Events { calendar: cal.clone() }));
+        assert_eq!(me("me/calendars/C1/events/E1"), Some(Resource::Event { calendar: cal.clone(), id: "E1".into() }));
+        assert_eq!(me("me/calendars/C1/calendarview"), Some(Resource::CalendarView { calendar: cal }));
+        assert_eq!(me("me/events/E1"), Some(Resource::Event { calendar: None, id: "E1".into() }));
+        // Meeting answers only on the primary calendar; nothing else below a calendar.
+        assert_eq!(me("me/calendars/C1/events/E1/accept"), None);
+        assert_eq!(me("me/calendars/C1/other"), None);
+        assert_eq!(me("me/calendars/C1/events/E1/x/y"), None);
     }
 
     proptest! {

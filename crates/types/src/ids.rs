@@ -30,6 +30,11 @@ macro_rules! guid_id {
             pub const fn as_u128(self) -> u128 {
                 self.0.as_u128()
             }
+            /// An identifier made from 16 bytes of the caller's (RFC 9562
+            /// version 8): for ids derived from a name by hashing it.
+            pub const fn from_custom_bytes(bytes: [u8; 16]) -> Self {
+                Self(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+            }
         }
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
