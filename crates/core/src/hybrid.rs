@@ -10,10 +10,12 @@
 //! the last one created instead of creating it again.
 
 mod copy;
+mod delta;
 mod moves;
 
-pub use copy::{MOVE_PROGRESS, MovedMessage, PageLimit};
-pub use moves::{MOVE_REQUEST, MOVED_IN, MailboxContent};
+pub use copy::{FolderProgress, MOVE_PROGRESS, MovedMessage, PageLimit};
+pub use delta::{Carried, Manifest, ManifestEntry};
+pub use moves::{MOVE_FROZEN, MOVE_REQUEST, MOVED_IN, MailboxContent};
 
 use crate::recipients::{audit_json, check_unique};
 use crate::{Applied, CoreError, Ctx, Deputy, Plan, Result, State, now};

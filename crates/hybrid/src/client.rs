@@ -10,8 +10,8 @@
 use crate::config::{ConfigError, HybridConfig, STATE_FILE, write_atomically};
 use crate::plan::{PlanError, plan};
 use crate::protocol::{Applied, Export, Op};
-use crate::server::PageTaken;
-use deputy_core::hybrid::MailboxContent;
+use crate::server::{ChangesCarried, PageTaken, Purged};
+use deputy_core::hybrid::{FolderProgress, MailboxContent};
 use deputy_types::{FolderId, RecipientId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -86,6 +86,12 @@ struct Http {
     secret: String,
 }
 
+/// Where a move's messages come from and go to: (name for errors, base URL).
+struct Ends<'a> {
+    source: (&'static str, &'a str),
+    target: (&'static str, &'a str),
+}
+
 impl Http {
     fn new(secret: String) -> Self {
         let agent = ureq::Agent::config_builder()
@@ -101,9 +107,24 @@ impl Http {
         self.get_json(what, url, 256 * 1024 * 1024, "export")
     }
 
-    fn mailbox(&self, base: &str, id: RecipientId) -> Result<MailboxContent, SyncError> {
+    fn mailbox(&self, what: &'static str, base: &str, id: RecipientId) -> Result<MailboxContent, SyncError> {
         let url = format!("{}/hybrid/mailbox/{id}", base.trim_end_matches('/'));
-        self.get_json("the peer forest", url, 16 * 1024 * 1024, "mailbox")
+        self.get_json(what, url, 16 * 1024 * 1024, "mailbox")
+    }
+
+    /// Before the switch of mailbox `id` here: gives the peer the folders
+    /// made here after its copy, so the final pass has somewhere to put
+    /// their messages. Nothing once the switch happened (a resumed run).
+    fn push_new_folders(&self, config: &HybridConfig, id: RecipientId) -> Result<Applied, SyncError> {
+        let local = config.local_url.trim_end_matches('/');
+        let frozen: Vec<FolderId> =
+            self.get_json("this forest", format!("{local}/hybrid/mailbox/{id}/frozen"), 1 << 20, "answer")?;
+        if !frozen.is_empty() {
+            return Ok(Applied { changed: false, error: None });
+        }
+        let content = serde_json::to_vec(&self.mailbox("this forest", &config.local_url, id)?).unwrap_or_default();
+        let url = format!("{}/hybrid/mailbox/{id}/folders", config.peer_url.trim_end_matches('/'));
+        self.post_json("the peer forest", &url, "application/json", &content)
     }
 
     /// An authenticated `GET` of a JSON document of at most `limit` bytes;
@@ -130,7 +151,8 @@ impl Http {
 
     /// Copies the messages of mailbox `id` from the peer into this forest, a
     /// page at a time, from where the copy stopped last (the target says how
-    /// far each folder got), then marks the move done.
+    /// far each folder got), carries what changed in the source since
+    /// (flags, expunges), then marks the move done.
     fn copy_messages(
         &self,
         config: &HybridConfig,
@@ -139,57 +161,172 @@ impl Http {
         page_messages: Option<usize>,
         progress: &mut impl FnMut(&str),
     ) -> Result<bool, SyncError> {
-        let limit = page_messages.map(|n| format!("&limit={n}")).unwrap_or_default();
-        let (peer, local) = (config.peer_url.trim_end_matches('/'), config.local_url.trim_end_matches('/'));
-        let url = format!("{local}/hybrid/mailbox/{id}/progress");
-        let copied: BTreeMap<FolderId, u32> =
-            serde_json::from_slice(&self.call("this forest", &url, None, 1 << 20)?).map_err(|e| {
-                SyncError::Unreachable { what: "this forest", url, detail: format!("unreadable answer: {e}") }
-            })?;
+        let ends = Ends { source: ("the peer forest", &config.peer_url), target: ("this forest", &config.local_url) };
         for folder in &content.folders {
-            let mut after = copied.get(&folder.id).copied().unwrap_or(0);
-            loop {
-                let url = format!("{peer}/hybrid/mailbox/{id}/messages?folder={}&after={after}{limit}", folder.id);
-                let page = self.call("the peer forest", &url, None, MAX_PAGE)?;
-                let count = crate::pages::decode(&page)
-                    .map_err(|e| SyncError::Unreachable { what: "the peer forest", url, detail: e.to_string() })?
-                    .len();
-                if count == 0 {
-                    break;
-                }
-                let url = format!("{local}/hybrid/mailbox/{id}/messages?folder={}", folder.id);
-                let answer = self.call("this forest", &url, Some((crate::pages::CONTENT_TYPE, &page)), 1 << 20)?;
-                let taken: PageTaken = serde_json::from_slice(&answer).map_err(|e| SyncError::Unreachable {
-                    what: "this forest",
-                    url: url.clone(),
-                    detail: format!("unreadable answer: {e}"),
-                })?;
-                if let Some(e) = taken.error {
-                    progress(&format!("refused messages of {id} ({}): {e}", folder.name));
-                    return Ok(false);
-                }
-                if taken.copied <= after {
-                    // Nothing advanced: stop rather than ask for the same page forever.
-                    progress(&format!("refused messages of {id} ({}): the copy made no progress", folder.name));
-                    return Ok(false);
-                }
-                after = taken.copied;
-                progress(&format!("copied {count} message(s) of {id} ({}) through UID {after}", folder.name));
+            if self.sync_folder(&ends, id, folder.id, &folder.name, page_messages, progress)?.is_none() {
+                return Ok(false);
             }
         }
-        let url = format!("{local}/hybrid/mailbox/{id}/done");
-        let answer = self.call("this forest", &url, Some(("application/json", b"{}")), 1 << 20)?;
-        let applied: Applied = serde_json::from_slice(&answer).map_err(|e| SyncError::Unreachable {
-            what: "this forest",
-            url,
-            detail: format!("unreadable answer: {e}"),
-        })?;
+        let url = format!("{}/hybrid/mailbox/{id}/done", ends.target.1.trim_end_matches('/'));
+        let applied: Applied = self.post_json("this forest", &url, "application/json", b"{}")?;
         if let Some(e) = applied.error {
             progress(&format!("refused move done {id}: {e}"));
             return Ok(false);
         }
         progress(&format!("applied move done {id}"));
         Ok(true)
+    }
+
+    /// The final pass, in the source forest's run right after the switch
+    /// (`MoveOut`) froze mailbox `id` here: every frozen folder's new
+    /// messages and changes go to the peer, which holds the mailbox now;
+    /// then the messages are removed here. A folder that changed after the
+    /// pass read it (a request under way at the switch) stays frozen, and
+    /// the next run passes it again, so nothing is lost in between.
+    fn final_pass(
+        &self,
+        config: &HybridConfig,
+        id: RecipientId,
+        page_messages: Option<usize>,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<bool, SyncError> {
+        let ends = Ends { source: ("this forest", &config.local_url), target: ("the peer forest", &config.peer_url) };
+        let local = config.local_url.trim_end_matches('/');
+        let frozen: Vec<FolderId> =
+            self.get_json("this forest", format!("{local}/hybrid/mailbox/{id}/frozen"), 1 << 20, "answer")?;
+        // A folder the peer refused (reported) is left out of the purge and
+        // stays frozen; the others need not wait for it.
+        let mut carried = BTreeMap::new();
+        for folder in frozen {
+            if let Some(modseq) = self.sync_folder(&ends, id, folder, &folder.to_string(), page_messages, progress)? {
+                carried.insert(folder, modseq);
+            }
+        }
+        let body = serde_json::to_vec(&carried).unwrap_or_default();
+        let url = format!("{local}/hybrid/mailbox/{id}/purge");
+        let purged: Purged = self.post_json("this forest", &url, "application/json", &body)?;
+        if let Some(e) = purged.error {
+            progress(&format!("refused move purge {id}: {e}"));
+            return Ok(false);
+        }
+        if !purged.left.is_empty() {
+            progress(&format!(
+                "refused move purge {id}: {} folder(s) stay frozen (refused above, or changed after the final \
+                 pass read them); the next run passes them again",
+                purged.left.len()
+            ));
+            return Ok(false);
+        }
+        progress(&format!("applied move final pass {id}"));
+        Ok(true)
+    }
+
+    /// Brings folder `folder` of the moving mailbox `id` up to date in the
+    /// target: pages of the messages not yet copied, then the incremental
+    /// pass (flags, expunges) over what was; then pages again, and another
+    /// pass if they found messages that arrived before the pass read the
+    /// folder (a few rounds at most: the final pass reads a frozen folder,
+    /// and the purge checks what it carried). Answers the source
+    /// HIGHESTMODSEQ carried, or `None` when the target refused (reported).
+    fn sync_folder(
+        &self,
+        ends: &Ends<'_>,
+        id: RecipientId,
+        folder: FolderId,
+        name: &str,
+        page_messages: Option<usize>,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<Option<u64>, SyncError> {
+        let ((src_what, src), (dst_what, dst)) = (ends.source, ends.target);
+        let (src, dst) = (src.trim_end_matches('/'), dst.trim_end_matches('/'));
+        let all: BTreeMap<FolderId, FolderProgress> =
+            self.get_json(dst_what, format!("{dst}/hybrid/mailbox/{id}/progress"), 1 << 24, "answer")?;
+        let mut at = all.get(&folder).copied().unwrap_or_default();
+        for round in 0..3 {
+            let Some(new) = self.copy_pages(ends, id, folder, name, &mut at.copied, page_messages, progress)? else {
+                return Ok(None);
+            };
+            if round > 0 && new == 0 {
+                break;
+            }
+            let url =
+                format!("{src}/hybrid/mailbox/{id}/manifest?folder={folder}&through={}&since={}", at.copied, at.modseq);
+            let manifest = self.call(src_what, &url, None, crate::server::MAX_MANIFEST as u64)?;
+            let url = format!("{dst}/hybrid/mailbox/{id}/carry?folder={folder}");
+            let answer: ChangesCarried = self.post_json(dst_what, &url, "application/json", &manifest)?;
+            let Some(carried) = answer.carried else {
+                progress(&format!("refused changes of {id} ({name}): {}", answer.error.unwrap_or_default()));
+                return Ok(None);
+            };
+            if carried.removed + carried.reflagged > 0 {
+                progress(&format!(
+                    "carried changes of {id} ({name}): {} removed, {} reflagged, through modseq {}",
+                    carried.removed, carried.reflagged, carried.modseq
+                ));
+            }
+            at.modseq = carried.modseq;
+        }
+        Ok(Some(at.modseq))
+    }
+
+    /// Copies the pages of folder `folder` after source UID `*after`,
+    /// advancing it; answers how many messages, or `None` when the target
+    /// refused (reported).
+    #[expect(clippy::too_many_arguments, reason = "one move's coordinates, passed through")]
+    fn copy_pages(
+        &self,
+        ends: &Ends<'_>,
+        id: RecipientId,
+        folder: FolderId,
+        name: &str,
+        after: &mut u32,
+        page_messages: Option<usize>,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<Option<usize>, SyncError> {
+        let limit = page_messages.map(|n| format!("&limit={n}")).unwrap_or_default();
+        let ((src_what, src), (dst_what, dst)) = (ends.source, ends.target);
+        let (src, dst) = (src.trim_end_matches('/'), dst.trim_end_matches('/'));
+        let mut copied = 0;
+        loop {
+            let url = format!("{src}/hybrid/mailbox/{id}/messages?folder={folder}&after={after}{limit}");
+            let page = self.call(src_what, &url, None, MAX_PAGE)?;
+            let count = crate::pages::decode(&page)
+                .map_err(|e| SyncError::Unreachable { what: src_what, url, detail: e.to_string() })?
+                .len();
+            if count == 0 {
+                return Ok(Some(copied));
+            }
+            let url = format!("{dst}/hybrid/mailbox/{id}/messages?folder={folder}");
+            let taken: PageTaken = self.post_json(dst_what, &url, crate::pages::CONTENT_TYPE, &page)?;
+            if let Some(e) = taken.error {
+                progress(&format!("refused messages of {id} ({name}): {e}"));
+                return Ok(None);
+            }
+            if taken.copied <= *after {
+                // Nothing advanced: stop rather than ask for the same page forever.
+                progress(&format!("refused messages of {id} ({name}): the copy made no progress"));
+                return Ok(None);
+            }
+            *after = taken.copied;
+            copied += count;
+            progress(&format!("copied {count} message(s) of {id} ({name}) through UID {after}"));
+        }
+    }
+
+    /// A `POST` of `body` whose `200` answer is JSON of at most 1 MiB.
+    fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        url: &str,
+        kind: &str,
+        body: &[u8],
+    ) -> Result<T, SyncError> {
+        let answer = self.call(what, url, Some((kind, body)), 1 << 20)?;
+        serde_json::from_slice(&answer).map_err(|e| SyncError::Unreachable {
+            what,
+            url: url.to_owned(),
+            detail: format!("unreadable answer: {e}"),
+        })
     }
 
     /// A request with the secret and `body` (empty: a GET) whose `200` answer is read whole, up to `limit`.
@@ -287,7 +424,7 @@ pub fn sync_once(
             Op::MoveIn { object, routing_address, content: None } => {
                 // The folders and permissions as they are now, fetched just
                 // before they are applied; the messages follow in pages.
-                let content = http.mailbox(&config.peer_url, object.id)?;
+                let content = http.mailbox("the peer forest", &config.peer_url, object.id)?;
                 filled = Op::MoveIn {
                     object: object.clone(),
                     routing_address: routing_address.clone(),
@@ -295,6 +432,15 @@ pub fn sync_once(
                 };
                 moving = Some((object.id, content));
                 &filled
+            }
+            Op::MoveOut { object, .. } => {
+                // The switch needs the peer to hold every folder first.
+                if let Some(e) = http.push_new_folders(config, object.id)?.error {
+                    refused += 1;
+                    progress(&format!("refused new folders of {}: {e}", object.id));
+                    continue;
+                }
+                op
             }
             other => other,
         };
@@ -309,6 +455,13 @@ pub fn sync_once(
                 progress(&format!("applied {}", op.summary()));
                 if let Some((id, content)) = moving {
                     if http.copy_messages(config, &content, id, options.page_messages, &mut progress)? {
+                        report.changed += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+                if let Op::MoveOut { object, .. } = op {
+                    if http.final_pass(config, object.id, options.page_messages, &mut progress)? {
                         report.changed += 1;
                     } else {
                         refused += 1;

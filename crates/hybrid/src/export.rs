@@ -4,7 +4,9 @@
 use crate::protocol::{Export, ExportedAce, ExportedObject, Role, sorted, split_ids};
 use blake2::{Blake2b512, Digest};
 use deputy_core::State;
-use deputy_core::hybrid::{MOVE_REQUEST, MOVED_IN, PEER_SEND_AS, PUBLIC_DELEGATES_BASE, REMOTE_TYPE, SOURCE_FOREST};
+use deputy_core::hybrid::{
+    MOVE_FROZEN, MOVE_REQUEST, MOVED_IN, PEER_SEND_AS, PUBLIC_DELEGATES_BASE, REMOTE_TYPE, SOURCE_FOREST,
+};
 use deputy_types::{Recipient, RecipientId, RecipientType};
 
 fn object(s: &State, r: &Recipient) -> ExportedObject {
@@ -32,6 +34,7 @@ fn object(s: &State, r: &Recipient) -> ExportedObject {
         peer_send_as: sorted(peer_send_as),
         move_request: r.attribute(MOVE_REQUEST).map(|v| v.split('|').next().unwrap_or_default().to_owned()),
         moved_in: r.attribute(MOVED_IN).map(str::to_owned),
+        move_frozen: r.attribute(MOVE_FROZEN).is_some_and(|v| !v.is_empty()),
         peer_send_as_applied: r.attribute(PEER_SEND_AS).is_some_and(|v| v.split('|').nth(1) == Some("on")),
     }
 }

@@ -5,7 +5,8 @@
 //!   domains, writeback, `SyncSendAs`);
 //! - [`server`]: the forest's authenticated endpoints, `GET /hybrid/export`,
 //!   `POST /hybrid/apply` and a mailbox move's (folders and permissions,
-//!   pages of messages, progress);
+//!   pages of messages, progress, the incremental pass's manifests, the
+//!   frozen source's purge);
 //! - [`pages`]: a page of a moving mailbox's messages on the wire;
 //! - [`export`]: a forest's directory as the sync sees it;
 //! - [`plan`]: the sync's decisions, a pure function of both exports;

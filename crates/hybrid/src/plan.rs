@@ -293,9 +293,11 @@ fn plan_moves(
                 content: None,
             });
         }
-        // Released here once the other side holds the whole mailbox.
+        // Released here once the other side holds the whole mailbox; again
+        // while the released mailbox's messages wait for the final pass.
         let moving_out = local.is_some_and(|l| {
             l.source_forest.is_none() && l.kind.has_mailbox() && l.move_request.as_deref() == Some("Queued")
+                || l.move_frozen
         });
         if homed_there && moving_out && o.moved_in.as_deref() == Some("Done") {
             ops.push(Op::MoveOut {

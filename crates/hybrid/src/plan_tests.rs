@@ -51,6 +51,7 @@ fn object(n: u128, kind: RecipientType, alias: &str) -> ExportedObject {
         peer_send_as_applied: false,
         move_request: None,
         moved_in: None,
+        move_frozen: false,
     }
 }
 
@@ -220,4 +221,17 @@ fn a_move_is_taken_by_the_target_then_released_by_the_source() {
             if target_address == "mary@onprem.contoso.test" && source_forest == "onprem"),
         "{released:?}"
     );
+    // Switched, with messages still frozen for the final pass: released again
+    // (the sync's final pass follows); once purged, nothing more.
+    let moved = onprem.objects[0].clone();
+    let mut stand_in = object(2, RecipientType::MailUser, "mary");
+    stand_in.source_forest = Some("onprem".into());
+    stand_in.move_request = Some("Completed".into());
+    stand_in.move_frozen = true;
+    let cloud = export("cloud", Role::Cloud, "cloud.contoso.test", vec![stand_in.clone()]);
+    let onprem = export("onprem", Role::Onprem, "onprem.contoso.test", vec![moved]);
+    assert_eq!(moves(plan(&config(Role::Cloud, true, false), &cloud, &onprem).unwrap()).len(), 1);
+    stand_in.move_frozen = false;
+    let cloud = export("cloud", Role::Cloud, "cloud.contoso.test", vec![stand_in]);
+    assert!(moves(plan(&config(Role::Cloud, true, false), &cloud, &onprem).unwrap()).is_empty());
 }

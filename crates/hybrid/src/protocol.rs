@@ -74,6 +74,9 @@ pub struct ExportedObject {
     /// A mailbox moved in: `Copying`, then `Done`.
     #[serde(default)]
     pub moved_in: Option<String>,
+    /// A mailbox moved out whose messages wait, frozen, for the final pass.
+    #[serde(default)]
+    pub move_frozen: bool,
 }
 
 /// One Send As entry (spec §3.2) in an export.
@@ -179,7 +182,8 @@ pub enum Op {
         /// Folders, messages and permissions.
         content: Option<Box<deputy_core::hybrid::MailboxContent>>,
     },
-    /// The other forest holds the mailbox now: make it the mail user standing for it.
+    /// The other forest holds the mailbox now: make it the mail user
+    /// standing for it (the switch); the sync then makes the final pass.
     MoveOut {
         /// The mailbox as the other forest now exports it.
         object: Box<ExportedObject>,

@@ -14,9 +14,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use blake2::{Blake2b512, Digest};
-use deputy_core::hybrid::PageLimit;
+use deputy_core::hybrid::{Carried, MailboxContent, Manifest, PageLimit};
 use deputy_core::{Ctx, Deputy};
 use deputy_types::{FolderId, RecipientId};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,6 +26,9 @@ const MAX_OP: usize = 16 * 1024 * 1024;
 /// The largest page of messages accepted: a page holds at most 8 MiB of
 /// bodies past its first message, which may be as large as Deputy accepts.
 const MAX_PAGE: usize = 96 * 1024 * 1024;
+/// The largest manifest accepted: under 100 bytes a message, so about a
+/// million messages in one folder.
+pub const MAX_MANIFEST: usize = 96 * 1024 * 1024;
 
 #[derive(Clone)]
 struct Hybrid {
@@ -52,6 +56,11 @@ pub fn router(deputy: Arc<Deputy>, data: PathBuf) -> Router {
         .route("/hybrid/mailbox/{id}", get(mailbox))
         .route("/hybrid/mailbox/{id}/messages", get(page_out).post(page_in))
         .route("/hybrid/mailbox/{id}/progress", get(progress))
+        .route("/hybrid/mailbox/{id}/manifest", get(manifest))
+        .route("/hybrid/mailbox/{id}/carry", post(carry))
+        .route("/hybrid/mailbox/{id}/folders", post(folders))
+        .route("/hybrid/mailbox/{id}/frozen", get(frozen))
+        .route("/hybrid/mailbox/{id}/purge", post(purge))
         .route("/hybrid/mailbox/{id}/done", post(done))
         .with_state(Hybrid { deputy, data, pages: Arc::default() })
 }
@@ -166,13 +175,157 @@ async fn page_in(
     axum::Json(taken).into_response()
 }
 
-/// The target side: the last source UID copied of each folder.
+/// The target side: the last source UID copied of each folder, and the
+/// source HIGHESTMODSEQ its incremental pass carried.
 async fn progress(State(h): State<Hybrid>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if authorized(&h, &headers).is_none() {
         return unauthorized();
     }
     let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
-    axum::Json(h.deputy.move_progress(id)).into_response()
+    axum::Json(h.deputy.folder_progress(id)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ManifestQuery {
+    folder: uuid::Uuid,
+    through: u32,
+    #[serde(default)]
+    since: u64,
+}
+
+/// The source side of the incremental pass: a folder's manifest
+/// (`deputy_core::hybrid::Manifest`) through a UID, empty when its
+/// HIGHESTMODSEQ is still `since`.
+async fn manifest(
+    State(h): State<Hybrid>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ManifestQuery>,
+) -> Response {
+    if authorized(&h, &headers).is_none() {
+        return unauthorized();
+    }
+    let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    match h.deputy.folder_manifest(id, FolderId(q.folder), q.through, q.since).await {
+        Ok(m) => axum::Json(m).into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    }
+}
+
+/// What `POST /hybrid/mailbox/{id}/carry` answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChangesCarried {
+    /// What the pass changed, when it ran.
+    pub carried: Option<Carried>,
+    /// The refusal, when the forest refused the pass.
+    pub error: Option<String>,
+}
+
+/// The target side of the incremental pass: carries a source folder's manifest to its copies.
+async fn carry(
+    State(h): State<Hybrid>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+    body: axum::body::Body,
+) -> Response {
+    let Some(config) = authorized(&h, &headers) else { return unauthorized() };
+    let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(body) = axum::body::to_bytes(body, MAX_MANIFEST).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let manifest: Manifest = match serde_json::from_slice(&body) {
+        Ok(m) => m,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    drop(body);
+    // Finished even if the sync goes away, and never beside a page of the same mailbox.
+    let (deputy, lock) = (h.deputy.clone(), h.pages.clone());
+    let ctx = ctx(&config, &format!("move in {id}: changes of {}", q.folder));
+    let task = tokio::spawn(async move {
+        let _one_at_a_time = lock.lock().await;
+        deputy.carry_changes(&ctx, id, FolderId(q.folder), manifest).await
+    });
+    let answer = match task.await {
+        Ok(Ok(carried)) => ChangesCarried { carried: Some(carried), error: None },
+        Ok(Err(e)) => ChangesCarried { carried: None, error: Some(e.to_string()) },
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the pass failed").into_response(),
+    };
+    axum::Json(answer).into_response()
+}
+
+/// The target side, just before the switch: the folders the source made after the copy.
+async fn folders(
+    State(h): State<Hybrid>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Body,
+) -> Response {
+    let Some(config) = authorized(&h, &headers) else { return unauthorized() };
+    let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(body) = axum::body::to_bytes(body, MAX_OP).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let content: MailboxContent = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let (deputy, ctx) = (h.deputy.clone(), ctx(&config, &format!("move in {id}: new folders")));
+    let task = tokio::spawn(async move { deputy.take_new_folders(&ctx, id, &content).await });
+    let applied = match task.await {
+        Ok(Ok(added)) => Applied { changed: added > 0, error: None },
+        Ok(Err(e)) => Applied { changed: false, error: Some(e.to_string()) },
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the operation failed").into_response(),
+    };
+    axum::Json(applied).into_response()
+}
+
+/// The source side, after the switch: the folders whose messages wait for the final pass.
+async fn frozen(State(h): State<Hybrid>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if authorized(&h, &headers).is_none() {
+        return unauthorized();
+    }
+    let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    axum::Json(h.deputy.frozen_folders(id)).into_response()
+}
+
+/// What `POST /hybrid/mailbox/{id}/purge` answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Purged {
+    /// Folders still frozen: they changed after the final pass read them.
+    pub left: Vec<FolderId>,
+    /// The refusal, when the forest refused.
+    pub error: Option<String>,
+}
+
+/// The source side, after the final pass: removes the frozen messages the
+/// pass carried (the body: each folder's HIGHESTMODSEQ the target carried).
+async fn purge(
+    State(h): State<Hybrid>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Body,
+) -> Response {
+    let Some(config) = authorized(&h, &headers) else { return unauthorized() };
+    let Some(id) = guid(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let carried: BTreeMap<FolderId, u64> = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let (deputy, lock, ctx) = (h.deputy.clone(), h.pages.clone(), ctx(&config, &format!("move out {id}: purge")));
+    let task = tokio::spawn(async move {
+        let _one_at_a_time = lock.lock().await;
+        deputy.purge_moved(&ctx, id, &carried).await
+    });
+    let answer = match task.await {
+        Ok(Ok(left)) => Purged { left, error: None },
+        Ok(Err(e)) => Purged { left: Vec::new(), error: Some(e.to_string()) },
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the purge failed").into_response(),
+    };
+    axum::Json(answer).into_response()
 }
 
 /// The target side: every page is in; the mailbox has moved.

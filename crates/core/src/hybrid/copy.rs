@@ -59,14 +59,46 @@ impl Default for PageLimit {
     }
 }
 
-/// The last message copied of a folder: its source UID and its UID here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Copied {
-    source: Uid,
-    here: Uid,
+/// How far a folder's copy got, as the target reports it to the sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FolderProgress {
+    /// The last source UID copied.
+    pub copied: Uid,
+    /// The source folder's HIGHESTMODSEQ the last incremental pass carried (0: none yet).
+    pub modseq: u64,
 }
 
-fn parse_progress(value: Option<&str>) -> BTreeMap<FolderId, Copied> {
+/// How far a folder's copy got: the last message copied (its source UID and
+/// its UID here), the source folder's HIGHESTMODSEQ the last incremental
+/// pass carried ([`super::delta`]), and which UIDs here hold copies (ranges),
+/// so that pass never touches mail that arrived here on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Copied {
+    pub(super) source: Uid,
+    pub(super) here: Uid,
+    pub(super) modseq: u64,
+    pub(super) copies: Vec<(Uid, Uid)>,
+}
+
+impl Copied {
+    /// Records that UID `uid` here holds a copy, merging adjacent ranges.
+    fn add_copy(&mut self, uid: Uid) {
+        match self.copies.last_mut() {
+            Some((_, last)) if *last >= uid => {}
+            Some((_, last)) if *last + 1 == uid => *last = uid,
+            _ => self.copies.push((uid, uid)),
+        }
+    }
+
+    /// Whether UID `uid` here holds a copy.
+    pub(super) fn is_copy(&self, uid: Uid) -> bool {
+        self.copies.iter().any(|(a, b)| (*a..=*b).contains(&uid))
+    }
+}
+
+/// `<folder>:<source uid>:<uid here>[:<modseq>[:<a>-<b>+…]]` per folder,
+/// `;`-separated (the two last parts are absent in older records).
+pub(super) fn parse_progress(value: Option<&str>) -> BTreeMap<FolderId, Copied> {
     let mut map = BTreeMap::new();
     for part in value.unwrap_or_default().split(';') {
         let mut f = part.trim().split(':');
@@ -74,13 +106,32 @@ fn parse_progress(value: Option<&str>) -> BTreeMap<FolderId, Copied> {
         let (Ok(folder), Ok(source), Ok(here)) = (folder.parse::<uuid::Uuid>(), source.parse(), here.parse()) else {
             continue;
         };
-        map.insert(FolderId(folder), Copied { source, here });
+        let modseq = f.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        let copies = f
+            .next()
+            .unwrap_or_default()
+            .split('+')
+            .filter_map(|r| r.split_once('-'))
+            .filter_map(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .collect();
+        map.insert(FolderId(folder), Copied { source, here, modseq, copies });
     }
     map
 }
 
-fn format_progress(map: &BTreeMap<FolderId, Copied>) -> String {
-    map.iter().map(|(f, c)| format!("{f}:{}:{}", c.source, c.here)).collect::<Vec<_>>().join(";")
+pub(super) fn format_progress(map: &BTreeMap<FolderId, Copied>) -> String {
+    let ranges = |c: &Copied| c.copies.iter().map(|(a, b)| format!("{a}-{b}")).collect::<Vec<_>>().join("+");
+    map.iter()
+        .map(|(f, c)| format!("{f}:{}:{}:{}:{}", c.source, c.here, c.modseq, ranges(c)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Whether a mailbox in this `HybridMovedIn` state takes pages and passes:
+/// while copying, and once moved in, for the final pass the source makes at
+/// the switch ([`super::delta`]).
+pub(super) fn takes_pages(state: Option<&str>) -> bool {
+    matches!(state, Some("Copying" | "Done"))
 }
 
 /// Whether `entry` (stored here) is the copy of `m`.
@@ -100,8 +151,7 @@ impl Deputy {
         after: Uid,
         limit: PageLimit,
     ) -> Result<Vec<MovedMessage>> {
-        let ours = self.read(|s| s.folder(folder).is_some_and(|f| f.mailbox == id));
-        if !ours {
+        if !self.moving_folder(id, folder) {
             return Err(CoreError::NotApplicable(format!("{folder} is not a folder of {id}.")));
         }
         let mut entries: Vec<FolderEntry> =
@@ -129,8 +179,15 @@ impl Deputy {
 
     /// How far the copy into mailbox `id` got: the last source UID copied of each folder.
     pub fn move_progress(&self, id: RecipientId) -> BTreeMap<FolderId, Uid> {
+        self.folder_progress(id).into_iter().map(|(f, p)| (f, p.copied)).collect()
+    }
+
+    /// How far the copy into mailbox `id` got, per folder: the last source
+    /// UID copied and the source HIGHESTMODSEQ the incremental pass carried.
+    pub fn folder_progress(&self, id: RecipientId) -> BTreeMap<FolderId, FolderProgress> {
         let value = self.read(|s| s.dir.get(id).and_then(|r| r.attribute(MOVE_PROGRESS)).map(str::to_owned));
-        parse_progress(value.as_deref()).into_iter().map(|(f, c)| (f, c.source)).collect()
+        let progress = parse_progress(value.as_deref()).into_iter();
+        progress.map(|(f, c)| (f, FolderProgress { copied: c.source, modseq: c.modseq })).collect()
     }
 
     /// The target side: stores the messages of `page` (folder `folder` of
@@ -149,13 +206,13 @@ impl Deputy {
             let state = r.and_then(|r| r.attribute(MOVED_IN)).map(str::to_owned);
             (state, parse_progress(r.and_then(|r| r.attribute(MOVE_PROGRESS))))
         });
-        if state.as_deref() != Some("Copying") {
+        if !takes_pages(state.as_deref()) {
             return Err(CoreError::NotApplicable(format!("{id} is not a mailbox being moved here.")));
         }
         if !self.read(|s| s.folder(folder).is_some_and(|f| f.mailbox == id)) {
             return Err(CoreError::NotApplicable(format!("{folder} is not a folder of {id}.")));
         }
-        let mut copied = progress.get(&folder).copied().unwrap_or_default();
+        let mut copied = progress.get(&folder).cloned().unwrap_or_default();
         page.sort_by_key(|m| m.uid);
         page.retain(|m| m.uid > copied.source);
         if page.is_empty() {
@@ -169,7 +226,8 @@ impl Deputy {
         let mut skip = 0;
         for e in &stored {
             if skip < page.len() && same(e, &page[skip], ids[skip].as_ref()) {
-                copied = Copied { source: page[skip].uid, here: e.uid };
+                (copied.source, copied.here) = (page[skip].uid, e.uid);
+                copied.add_copy(e.uid);
                 skip += 1;
             }
         }
@@ -189,24 +247,45 @@ impl Deputy {
         if !deliveries.is_empty() {
             // One commit for the whole page: after a crash, all of it is here or none.
             let done = self.mail.store(deliveries).await?;
-            let here = done.iter().flat_map(|d| d.uids.iter()).filter(|(f, _)| *f == folder).map(|(_, u)| *u).max();
-            copied = Copied { source: last, here: here.unwrap_or(copied.here) };
+            let mut here: Vec<Uid> =
+                done.iter().flat_map(|d| d.uids.iter()).filter(|(f, _)| *f == folder).map(|(_, u)| *u).collect();
+            here.sort_unstable();
+            for uid in &here {
+                copied.add_copy(*uid);
+            }
+            copied.here = here.last().copied().unwrap_or(copied.here);
         }
+        copied.source = last;
+        let source = copied.source;
         self.record_progress(ctx, id, folder, copied).await?;
-        Ok(copied.source)
+        Ok(source)
     }
 
-    async fn record_progress(&self, ctx: &Ctx, id: RecipientId, folder: FolderId, copied: Copied) -> Result<()> {
+    /// Records how far folder `folder` of mailbox `id` got. Its audit record
+    /// names the step and leaves out the recipient's before/after (the
+    /// attribute only grows with the copy), so a large move's many records
+    /// stay small.
+    pub(super) async fn record_progress(
+        &self,
+        ctx: &Ctx,
+        id: RecipientId,
+        folder: FolderId,
+        copied: Copied,
+    ) -> Result<()> {
         self.mutate(ctx, |s| {
             let old = s.dir.get(id).ok_or_else(|| CoreError::Gone(id.to_string()))?;
             let mut progress = parse_progress(old.attribute(MOVE_PROGRESS));
-            progress.insert(folder, copied);
+            if progress.get(&folder) == Some(&copied) {
+                return Ok(Plan::new((), old.name.clone(), ""));
+            }
+            progress.insert(folder, copied.clone());
             let mut r = old.clone();
             r.set_attribute(MOVE_PROGRESS, &format_progress(&progress));
-            let mut plan =
-                Plan::new(r.clone(), r.name.clone(), format!("Copying mailbox \"{}\": UID {}.", r.name, copied.source));
-            plan.before = Some(audit_json(old));
-            plan.after = Some(audit_json(&r));
+            let what = format!(
+                "Copying mailbox \"{}\": folder {folder} through UID {}, modseq {}.",
+                r.name, copied.source, copied.modseq
+            );
+            let mut plan = Plan::new((), r.name.clone(), what);
             plan.changes.push(Change::PutRecipient(r));
             Ok(plan)
         })
@@ -229,8 +308,9 @@ impl Deputy {
                     _ => return Err(CoreError::NotApplicable(format!("{id} is not a mailbox being moved here."))),
                 }
                 let mut r = old.clone();
+                // The progress stays: the source's final pass at the switch
+                // needs the copies and their mod-sequences (`super::delta`).
                 r.set_attribute(MOVED_IN, "Done");
-                r.set_attribute(MOVE_PROGRESS, "");
                 let mut plan = Plan::new(true, r.name.clone(), format!("Mailbox \"{}\" moved in.", r.name));
                 plan.before = Some(audit_json(old));
                 plan.after = Some(audit_json(&r));
@@ -250,11 +330,20 @@ mod tests {
     fn progress_round_trips_and_skips_garbage() {
         let f = FolderId(uuid::Uuid::from_u128(7));
         let mut map = BTreeMap::new();
-        map.insert(f, Copied { source: 42, here: 9 });
+        map.insert(f, Copied { source: 42, here: 9, modseq: 77, copies: vec![(1, 5), (7, 9)] });
         let text = format_progress(&map);
         assert_eq!(parse_progress(Some(&text)), map);
         assert_eq!(parse_progress(Some(&format!("{text};junk;x:1:2;{f}:a:1"))), map);
         assert!(parse_progress(None).is_empty());
+        // Records written before the incremental pass existed still read.
+        let old = parse_progress(Some(&format!("{f}:42:9")));
+        assert_eq!(old.get(&f), Some(&Copied { source: 42, here: 9, ..Copied::default() }));
+        let mut c = Copied::default();
+        for uid in [3, 4, 5, 5, 8] {
+            c.add_copy(uid);
+        }
+        assert_eq!(c.copies, vec![(3, 5), (8, 8)]);
+        assert!(c.is_copy(4) && c.is_copy(8) && !c.is_copy(6));
     }
 
     #[allow(clippy::unwrap_used, reason = "test scaffolding: a failed unwrap is a failed test")]
@@ -316,7 +405,7 @@ mod tests {
         assert_eq!(count().await, 10, "a page given again stores nothing");
         assert!(d.finish_move(&ctx, mary).await.unwrap());
         assert!(!d.finish_move(&ctx, mary).await.unwrap());
-        assert!(d.move_progress(mary).is_empty());
+        assert_eq!(d.move_progress(mary).get(&inbox), Some(&20), "kept for the final pass");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
