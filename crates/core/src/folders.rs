@@ -126,7 +126,7 @@ impl State {
 
     /// spec §5: delegate flags only on calendars, only with Editor, and
     /// CanViewPrivateItems only with Delegate.
-    fn check_flags(&self, folder: FolderId, rights: FolderRights, flags: SharingFlags) -> Result<()> {
+    pub(crate) fn check_flags(&self, folder: FolderId, rights: FolderRights, flags: SharingFlags) -> Result<()> {
         if flags.is_empty() {
             return Ok(());
         }
@@ -146,7 +146,8 @@ impl State {
         Ok(())
     }
 
-    fn check_folder_trustee(&self, folder: FolderId, user: FolderUser) -> Result<()> {
+    /// spec §2: whether the user's kind may hold a folder permission on the folder's mailbox.
+    pub(crate) fn check_folder_trustee(&self, folder: FolderId, user: FolderUser) -> Result<()> {
         let (FolderUser::Recipient(id), Some(f)) = (user, self.folder(folder)) else { return Ok(()) };
         let owner = self.dir.get(f.mailbox).ok_or_else(|| CoreError::Gone(f.mailbox.to_string()))?;
         let trustee = self.dir.get(id).ok_or_else(|| CoreError::Gone(id.to_string()))?;
@@ -155,7 +156,8 @@ impl State {
     }
 }
 
-fn ace_json(s: &State, row: &FolderPermissionRow) -> serde_json::Value {
+/// A folder entry as the audit log records it.
+pub(crate) fn ace_json(s: &State, row: &FolderPermissionRow) -> serde_json::Value {
     serde_json::json!({
         "Identity": s.folder_identity(row.folder),
         "User": s.folder_user_name(row.user),
@@ -413,7 +415,7 @@ fn folder_name(name: &str) -> Result<&str> {
 }
 
 /// The stored entry a permission row becomes.
-fn put_ace(mailbox: RecipientId, row: &FolderPermissionRow) -> Change {
+pub(crate) fn put_ace(mailbox: RecipientId, row: &FolderPermissionRow) -> Change {
     Change::PutFolderAce(FolderAce {
         mailbox,
         folder: row.folder,

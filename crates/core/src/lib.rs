@@ -12,6 +12,7 @@
 
 mod apps;
 pub mod calendar;
+mod delegates;
 mod error;
 mod folders;
 pub mod hybrid;
@@ -24,6 +25,7 @@ mod signin;
 mod state;
 
 pub use apps::{APP_SECRET_LIFETIME_MONTHS, CreatedSecret, NewAppSecret, NewServicePrincipal};
+pub use delegates::{DelegateAccess, DelegateFolder};
 pub use error::{CoreError, Result};
 pub use folders::{FolderPermissionEdit, FolderPermissionRow};
 pub use mailbox::{FolderChangeError, MailboxError, VisibleFolder};

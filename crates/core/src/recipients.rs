@@ -224,7 +224,8 @@ fn check_members(s: &State, group: &Recipient, members: &[RecipientId]) -> Resul
     Ok(())
 }
 
-fn check_send_on_behalf(s: &State, target: &Recipient, ids: &[RecipientId]) -> Result<()> {
+/// spec §3.3: whether each of `ids` may be granted Send on Behalf on `target`.
+pub(crate) fn check_send_on_behalf(s: &State, target: &Recipient, ids: &[RecipientId]) -> Result<()> {
     for id in ids {
         let Some(t) = s.dir.get(*id) else { return Err(CoreError::Gone(id.to_string())) };
         // A mail user standing for a mailbox of the other forest takes that mailbox's rules (spec §9).

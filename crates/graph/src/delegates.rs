@@ -3,19 +3,17 @@
 //! nothing of its own: it is folder permission entries on the owner's
 //! Calendar, Tasks, Inbox, Contacts and Notes (the calendar entry with the
 //! `Delegate` flag when it receives copies of meeting messages, and
-//! `CanViewPrivateItems`), plus Send on Behalf (`GrantSendOnBehalfTo`). Each
-//! change is the shell's core call, audited as the signed-in owner with the
-//! cmdlet an administrator would have typed, so the shell and the admin
-//! center show exactly what was done.
+//! `CanViewPrivateItems`), plus Send on Behalf (`GrantSendOnBehalfTo`).
 //!
-//! The list is whoever holds Send on Behalf or is a calendar delegate.
-//! Changes are applied one core call after another (like the cmdlets an
-//! administrator would run); a failure part way leaves the earlier ones, and
-//! the answer says what failed.
+//! The list is whoever holds Send on Behalf or is a calendar delegate. Adding,
+//! changing or removing one is one core call (`Deputy::set_delegate`): every
+//! entry is checked first and all of them are committed together, or none.
+//! It is audited as the signed-in owner with the cmdlets an administrator
+//! would have typed, so the shell and the admin center show what was done.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use deputy_core::{FolderPermissionEdit, MultiEdit, RecipientEdit};
+use deputy_core::{DelegateAccess, DelegateFolder};
 use deputy_types::{FolderId, FolderRole, FolderUser, RecipientId, SharingFlags, WellKnownFolder};
 use serde_json::{Map, Value, json};
 
@@ -202,8 +200,9 @@ fn wanted(body: &Map<String, Value>, base: Standing, adding: bool) -> Result<Sta
     Ok(out)
 }
 
-/// Brings the delegate's entries and Send on Behalf to `want`, one core call
-/// per change, each audited as the owner.
+/// Brings the delegate's entries and Send on Behalf to `want` (`None`:
+/// removes it) in one core call, audited as the owner with the cmdlets an
+/// administrator would have run for it.
 async fn apply(
     call: &Call,
     acting: Acting,
@@ -212,78 +211,61 @@ async fn apply(
     want: Option<Standing>,
 ) -> Result<()> {
     let (have, folders) = standing(call, mailbox, delegate);
-    let deputy = &call.state.deputy;
+    let target = want.unwrap_or(Standing { roles: [None; 5], receive_copies: false, private_items: false });
     let user = FolderUser::Recipient(delegate);
-    let (identity, trustee) = deputy.read(|s| {
+    let deputy = &call.state.deputy;
+    let mut access = DelegateAccess { folders: Vec::new(), send_on_behalf: want.is_some() };
+    let mut lines = Vec::new();
+    deputy.read(|s| {
         let alias = |id| s.dir.get(id).map(|r| r.alias.clone()).unwrap_or_default();
-        (alias(mailbox), alias(delegate))
-    });
-    for (i, folder) in folders.iter().enumerate() {
-        let Some(folder) = *folder else { continue };
-        let flags = if i == 0 {
-            let mut f = SharingFlags::empty();
-            if want.is_some_and(|w| w.receive_copies) {
-                f |= SharingFlags::DELEGATE;
-            }
-            if want.is_some_and(|w| w.private_items) {
-                f |= SharingFlags::CAN_VIEW_PRIVATE_ITEMS;
-            }
-            f
-        } else {
-            SharingFlags::empty()
-        };
-        let target = want.and_then(|w| w.roles[i]);
-        let exists = deputy.read(|s| s.folder_entry(folder, user).is_some());
-        let path = deputy.read(|s| s.folder_identity(folder));
-        let line = |verb: &str, role: Option<FolderRole>| {
-            let mut l = format!("{verb}-MailboxFolderPermission -Identity '{path}' -User '{trustee}'");
-            if let Some(r) = role {
-                l.push_str(&format!(" -AccessRights {}", r.as_str()));
-            }
-            if !flags.is_empty() {
-                l.push_str(&format!(" -SharingPermissionFlags {}", flags.display()));
-            }
-            l
-        };
-        match (target, exists) {
-            (None, true) => {
-                let ctx = audit(call, acting, "Remove-MailboxFolderPermission", line("Remove", None));
-                deputy.remove_folder_permission(&ctx, folder, user).await.map_err(core_error)?;
-            }
-            (None, false) => {}
-            (Some(role), exists) => {
-                let same = have.roles[i] == Some(role)
-                    && (i != 0
-                        || (have.receive_copies, have.private_items)
-                            == want.map_or((false, false), |w| (w.receive_copies, w.private_items)));
-                if exists && same {
-                    continue;
-                }
-                let edit = FolderPermissionEdit { rights: role.rights(), flags: Some(flags), send_notification: false };
-                if exists {
-                    let ctx = audit(call, acting, "Set-MailboxFolderPermission", line("Set", Some(role)));
-                    deputy.set_folder_permission(&ctx, folder, user, edit).await.map_err(core_error)?;
-                } else {
-                    let ctx = audit(call, acting, "Add-MailboxFolderPermission", line("Add", Some(role)));
-                    deputy.add_folder_permission(&ctx, folder, user, edit).await.map_err(core_error)?;
-                }
-            }
+        let trustee = alias(delegate);
+        // Outlook's delegate list is the mailbox's Send on Behalf list
+        // (`publicDelegates`), so that statement comes first and names the record.
+        let holds = s.dir.get(mailbox).is_some_and(|r| r.grant_send_on_behalf_to.contains(&delegate));
+        if access.send_on_behalf != holds {
+            let verb = if holds { "Remove" } else { "Add" };
+            lines.push(format!(
+                "Set-Mailbox -Identity '{}' -GrantSendOnBehalfTo @{{{verb}='{trustee}'}}",
+                alias(mailbox)
+            ));
         }
-    }
-    let holds = deputy.read(|s| s.dir.get(mailbox).is_some_and(|r| r.grant_send_on_behalf_to.contains(&delegate)));
-    let (verb, edit) = match (want.is_some(), holds) {
-        (true, false) => ("Add", MultiEdit::Modify { add: vec![delegate], remove: Vec::new() }),
-        (false, true) => ("Remove", MultiEdit::Modify { add: Vec::new(), remove: vec![delegate] }),
-        _ => return Ok(()),
-    };
-    let ctx = audit(
-        call,
-        acting,
-        "Set-Mailbox",
-        format!("Set-Mailbox -Identity '{identity}' -GrantSendOnBehalfTo @{{{verb}='{trustee}'}}"),
-    );
-    let edit = RecipientEdit { send_on_behalf: Some(edit), ..RecipientEdit::default() };
-    deputy.set_recipient(&ctx, mailbox, edit).await.map_err(core_error)?;
+        for (i, folder) in folders.iter().enumerate() {
+            let Some(folder) = *folder else { continue };
+            let mut flags = SharingFlags::empty();
+            if i == 0 && target.receive_copies {
+                flags |= SharingFlags::DELEGATE;
+            }
+            if i == 0 && target.private_items {
+                flags |= SharingFlags::CAN_VIEW_PRIVATE_ITEMS;
+            }
+            let role = target.roles[i];
+            access.folders.push(DelegateFolder { folder, role, flags });
+            let exists = s.folder_entry(folder, user).is_some();
+            let same = have.roles[i] == role
+                && (i != 0
+                    || (have.receive_copies, have.private_items) == (target.receive_copies, target.private_items));
+            let verb = match (role, exists) {
+                (None, false) => continue,
+                (Some(_), true) if same => continue,
+                (None, true) => "Remove",
+                (Some(_), true) => "Set",
+                (Some(_), false) => "Add",
+            };
+            let mut line =
+                format!("{verb}-MailboxFolderPermission -Identity '{}' -User '{trustee}'", s.folder_identity(folder));
+            if let Some(r) = role {
+                line.push_str(&format!(" -AccessRights {}", r.as_str()));
+                if !flags.is_empty() {
+                    line.push_str(&format!(" -SharingPermissionFlags {}", flags.display()));
+                }
+            }
+            lines.push(line);
+        }
+    });
+    // With no statement nothing changes, and the core writes no record to name.
+    let cmdlet = lines.first().and_then(|l| l.split(' ').next()).unwrap_or("Set-Mailbox").to_owned();
+    let ctx = audit(call, acting, &cmdlet, lines.join("; "));
+    deputy.set_delegate(&ctx, mailbox, delegate, &access).await.map_err(core_error)?;
     Ok(())
 }
 
