@@ -10,7 +10,10 @@
 //!   writes it back. [`ingest`] is the door for bytes from outside: size cap,
 //!   UTF-8, [`Limits`], and what a mailbox refuses to store.
 //! - **Recurrence**: [`expand`] gives one series' [`Occurrence`]s in a UTC
-//!   window, bounded (see [`recur`]).
+//!   window, bounded (see [`recur`]); [`instance`] finds one by its original
+//!   start (RECURRENCE-ID), however far an override moved it, and
+//!   [`instance_value`] writes an instant in DTSTART's form for a new
+//!   RECURRENCE-ID or EXDATE.
 //! - **Privacy and free/busy** (spec §5, §10): [`project`] shows an event as
 //!   a viewer with a given [`Visibility`] may see it; [`free_busy`] gives
 //!   busy intervals.
@@ -97,7 +100,7 @@ pub use model::{
 };
 pub use privacy::{BusyInterval, BusyStatus, FreeBusy, PRIVATE_SUBJECT, Viewer, Visibility, free_busy, project};
 pub use read::{ingest, parse, parse_with};
-pub use recur::{Expansion, MAX_EXPANSION_STEPS, Occurrence, expand};
+pub use recur::{Expansion, MAX_EXPANSION_STEPS, Occurrence, expand, instance, instance_value};
 pub use syntax::{Component, Param, Property, escape_text, unescape_text};
 pub use value::{DateTimeValue, Frequency, RecurrenceRule, format_duration, parse_duration};
 

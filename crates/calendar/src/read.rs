@@ -196,7 +196,8 @@ fn read_event(component: Component, limits: &Limits) -> Result<Event> {
 }
 
 fn read_organizer(property: Property) -> Organizer {
-    let mut organizer = Organizer { address: strip_mailto(property.value.trim()).to_owned(), ..Organizer::default() };
+    let mut organizer =
+        Organizer { address: strip_mailto(property.value.trim()).trim().to_owned(), ..Organizer::default() };
     for param in property.params {
         match param.name.as_str() {
             "CN" => organizer.cn = param.first().map(str::to_owned),
@@ -208,7 +209,8 @@ fn read_organizer(property: Property) -> Organizer {
 }
 
 fn read_attendee(property: Property) -> Attendee {
-    let mut attendee = Attendee { address: strip_mailto(property.value.trim()).to_owned(), ..Attendee::default() };
+    let mut attendee =
+        Attendee { address: strip_mailto(property.value.trim()).trim().to_owned(), ..Attendee::default() };
     for param in property.params {
         let first = param.first().unwrap_or_default();
         match param.name.as_str() {

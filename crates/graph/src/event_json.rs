@@ -4,14 +4,15 @@
 //! project every event with the core's viewer before it reaches [`to_json`].
 
 use axum::http::{HeaderMap, StatusCode};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use deputy_calendar::{
-    Attendee, Calendar, Class, CuType, DateTimeValue, Event, Frequency, Organizer, PartStat, Property, RecurrenceRule,
-    Role, Status, Transparency, expand,
+    Attendee, Calendar, Class, CuType, DateTimeValue, Event, Organizer, PartStat, Property, Role, Status, Transparency,
+    expand,
 };
 use serde_json::{Map, Value, json};
 
 use crate::error::GraphError;
+use crate::event_recurrence;
 
 /// How an event is shown beside its own content.
 pub(crate) struct Shown<'a> {
@@ -109,80 +110,6 @@ fn show_as(event: &Event) -> &'static str {
     }
 }
 
-/// The parts of an RRULE Graph's `recurrencePattern` names.
-fn rule_parts(raw: &str) -> Vec<(String, String)> {
-    raw.split(';')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.trim().to_ascii_uppercase(), v.trim().to_owned()))
-        .collect()
-}
-
-const DAYS: [(&str, &str); 7] = [
-    ("SU", "sunday"),
-    ("MO", "monday"),
-    ("TU", "tuesday"),
-    ("WE", "wednesday"),
-    ("TH", "thursday"),
-    ("FR", "friday"),
-    ("SA", "saturday"),
-];
-
-fn recurrence_json(rule: &RecurrenceRule, start: Option<&DateTimeValue>) -> Value {
-    let parts = rule_parts(&rule.raw);
-    let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let interval: u32 = get("INTERVAL").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let byday: Vec<&str> = get("BYDAY").map(|v| v.split(',').collect()).unwrap_or_default();
-    let days: Vec<&str> = byday
-        .iter()
-        .filter_map(|d| {
-            let code = d.trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
-            DAYS.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, n)| *n)
-        })
-        .collect();
-    let relative = byday.iter().any(|d| d.starts_with(|c: char| c == '-' || c == '+' || c.is_ascii_digit()));
-    let kind = match (rule.freq, relative) {
-        (Frequency::Weekly, _) => "weekly",
-        (Frequency::Monthly, true) => "relativeMonthly",
-        (Frequency::Monthly, false) => "absoluteMonthly",
-        (Frequency::Yearly, true) => "relativeYearly",
-        (Frequency::Yearly, false) => "absoluteYearly",
-        // Graph has nothing finer than daily.
-        _ => "daily",
-    };
-    let start_date = start.map(|s| s.naive().date());
-    let day_of_month: u32 = get("BYMONTHDAY")
-        .and_then(|v| v.parse().ok())
-        .or_else(|| start_date.map(|d| chrono::Datelike::day(&d)))
-        .unwrap_or(0);
-    let month: u32 = get("BYMONTH")
-        .and_then(|v| v.parse().ok())
-        .or_else(|| start_date.map(|d| chrono::Datelike::month(&d)))
-        .unwrap_or(0);
-    let (range_type, end_date, count) = match (&rule.until, rule.count) {
-        (Some(until), _) => ("endDate", Some(until.naive().date().to_string()), 0),
-        (None, Some(n)) => ("numbered", None, n),
-        (None, None) => ("noEnd", None, 0),
-    };
-    json!({
-        "pattern": {
-            "type": kind,
-            "interval": interval,
-            "month": if kind.ends_with("Yearly") { month } else { 0 },
-            "dayOfMonth": if kind.starts_with("absolute") { day_of_month } else { 0 },
-            "daysOfWeek": days,
-            "firstDayOfWeek": "sunday",
-            "index": "first",
-        },
-        "range": {
-            "type": range_type,
-            "startDate": start_date.map(|d| d.to_string()),
-            "endDate": end_date.unwrap_or_else(|| "0001-01-01".into()),
-            "recurrenceTimeZone": match start { Some(DateTimeValue::Zoned { tzid, .. }) => tzid.as_str(), _ => "UTC" },
-            "numberOfOccurrences": count,
-        }
-    })
-}
-
 /// The Graph JSON of an event as projected for the caller.
 pub(crate) fn to_json(event: &Event, shown: &Shown<'_>) -> Map<String, Value> {
     let (start, end) = match shown.window {
@@ -244,7 +171,7 @@ pub(crate) fn to_json(event: &Event, shown: &Shown<'_>) -> Map<String, Value> {
     m.insert("type".into(), json!(shown.kind));
     m.insert("seriesMasterId".into(), shown.series.as_ref().map_or(Value::Null, |s| json!(s)));
     let recurrence = match (&event.rrule, shown.kind) {
-        (Some(rule), "seriesMaster") => recurrence_json(rule, event.start.as_ref()),
+        (Some(rule), "seriesMaster") => event_recurrence::to_json(rule, event.start.as_ref()),
         _ => Value::Null,
     };
     m.insert("recurrence".into(), recurrence);
@@ -441,55 +368,6 @@ fn attendees(value: &Value) -> Result<Vec<Attendee>, GraphError> {
     Ok(out)
 }
 
-/// A simple Graph recurrence as an RRULE: daily, weekly (with days),
-/// absoluteMonthly, absoluteYearly; ranges noEnd, endDate, numbered.
-fn recurrence(value: &Value) -> Result<Option<RecurrenceRule>, GraphError> {
-    if value.is_null() {
-        return Ok(None);
-    }
-    let pattern = &value["pattern"];
-    let interval = pattern["interval"].as_u64().unwrap_or(1).clamp(1, 999);
-    let mut rule = match pattern["type"].as_str().unwrap_or_default() {
-        "daily" => format!("FREQ=DAILY;INTERVAL={interval}"),
-        "weekly" => {
-            let mut days = Vec::new();
-            for d in pattern["daysOfWeek"].as_array().into_iter().flatten() {
-                let name = d.as_str().unwrap_or_default();
-                let code = DAYS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(c, _)| *c);
-                days.push(code.ok_or_else(|| bad("recurrence", format!("unknown day '{name}'")))?);
-            }
-            let by = if days.is_empty() { String::new() } else { format!(";BYDAY={}", days.join(",")) };
-            format!("FREQ=WEEKLY;INTERVAL={interval}{by}")
-        }
-        "absoluteMonthly" => match pattern["dayOfMonth"].as_u64().filter(|d| (1..=31).contains(d)) {
-            Some(d) => format!("FREQ=MONTHLY;INTERVAL={interval};BYMONTHDAY={d}"),
-            None => format!("FREQ=MONTHLY;INTERVAL={interval}"),
-        },
-        "absoluteYearly" => format!("FREQ=YEARLY;INTERVAL={interval}"),
-        other => {
-            return Err(bad(
-                "recurrence",
-                format!("pattern type '{other}' is not supported (daily, weekly, absoluteMonthly, absoluteYearly)"),
-            ));
-        }
-    };
-    let range = &value["range"];
-    match range["type"].as_str().unwrap_or("noEnd") {
-        "noEnd" => {}
-        "numbered" => {
-            let n = range["numberOfOccurrences"].as_u64().filter(|n| (1..=999).contains(n));
-            rule.push_str(&format!(";COUNT={}", n.ok_or_else(|| bad("recurrence", "numberOfOccurrences 1..999"))?));
-        }
-        "endDate" => {
-            let d = range["endDate"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let d = d.ok_or_else(|| bad("recurrence", "endDate must be YYYY-MM-DD"))?;
-            rule.push_str(&format!(";UNTIL={}T235959Z", d.format("%Y%m%d")));
-        }
-        other => return Err(bad("recurrence", format!("unknown range type '{other}'"))),
-    }
-    RecurrenceRule::parse(&rule).map(Some).map_err(|e| bad("recurrence", e))
-}
-
 /// Properties a client may send that Deputy keeps no state for: accepted
 /// and ignored, as Graph ignores read-only ones.
 const IGNORED: &[&str] = &[
@@ -629,7 +507,7 @@ pub(crate) fn apply(event: &mut Event, body: &Map<String, Value>) -> Result<bool
         event.transparency = Some(transp);
     }
     if let Some(r) = body.get("recurrence") {
-        event.rrule = recurrence(r)?;
+        event.rrule = event_recurrence::parse(r)?;
         notify = true;
     }
     Ok(notify)

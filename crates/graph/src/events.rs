@@ -1,7 +1,9 @@
 //! Calendars through Graph (spec §5, §10; exchange-reference §3): events of
 //! the primary calendar and of any other (`calendars/{id}/…`),
 //! `calendarView`, meeting answers, and dispatch of the calendars
-//! themselves, calendarPermissions, mailboxSettings and delegates.
+//! themselves, calendarPermissions, mailboxSettings and delegates. Single
+//! occurrences (`instances`, an occurrence's `PATCH` and `DELETE`) are
+//! `occurrences`'; recurrence patterns are `event_recurrence`'s.
 //!
 //! Event times are UTC unless the request says `Prefer: outlook.timezone`
 //! (Graph's "Support various time zones" on every event GET): then they are
@@ -19,7 +21,7 @@
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use deputy_calendar::{Calendar, Event, PartStat, Visibility, expand, project};
+use deputy_calendar::{Calendar, Event, Occurrence, PartStat, Visibility, expand, instance, project};
 use deputy_core::calendar::{CalendarAccess, CalendarError, StoredEvent};
 use deputy_core::mail::MailError;
 use deputy_core::{CoreError, Ctx};
@@ -32,7 +34,7 @@ use crate::error::GraphError;
 use crate::event_json::{self, Shown, Zone};
 use crate::mail::{json_body, next_link, odata_error};
 use crate::path::{EventAnswer, Resource};
-use crate::{calendar_permissions, calendars, delegates, ids, mailbox_settings, odata, schedule};
+use crate::{calendar_permissions, calendars, delegates, ids, mailbox_settings, occurrences, odata, schedule};
 
 type Result<T> = std::result::Result<T, GraphError>;
 
@@ -53,6 +55,9 @@ pub(crate) async fn handle(call: &Call, mailbox: RecipientId, resource: Resource
         Resource::Event { calendar, id } if m == Method::PATCH => update(call, mailbox, calendar.as_deref(), &id).await,
         Resource::Event { calendar, id } if m == Method::DELETE => {
             delete(call, mailbox, calendar.as_deref(), &id).await
+        }
+        Resource::EventInstances { calendar, id } if m == Method::GET => {
+            occurrences::instances(call, mailbox, calendar.as_deref(), &id).await
         }
         Resource::EventResponse { id, answer } if m == Method::POST => respond(call, mailbox, &id, answer).await,
         Resource::Calendar if m == Method::GET => calendars::primary(call, mailbox),
@@ -159,7 +164,12 @@ pub(crate) fn identity(call: &Call, mailbox: RecipientId) -> Result<(String, Str
 
 /// The caller's standing for `need` and the calendar the path names: the
 /// primary one, or `calendars/{id}`.
-fn standing(call: &Call, mailbox: RecipientId, need: Need, calendar: Option<&str>) -> Result<(Acting, FolderId)> {
+pub(crate) fn standing(
+    call: &Call,
+    mailbox: RecipientId,
+    need: Need,
+    calendar: Option<&str>,
+) -> Result<(Acting, FolderId)> {
     let acting = call.caller.acting(mailbox, need)?;
     let folder = match calendar {
         None => call.state.deputy.read(|s| s.calendar_folder(mailbox)).ok_or_else(GraphError::not_found)?,
@@ -183,14 +193,14 @@ fn access(call: &Call, acting: Acting, folder: FolderId) -> Result<CalendarAcces
 }
 
 /// The series an event id names in `mailbox`'s calendar.
-fn event_ref(folder: FolderId, id: &str) -> Result<(String, Option<DateTime<Utc>>)> {
+pub(crate) fn event_ref(folder: FolderId, id: &str) -> Result<(String, Option<DateTime<Utc>>)> {
     match ids::parse_event(id) {
         Some((f, uid, occurrence)) if f == folder => Ok((uid, occurrence)),
         _ => Err(GraphError::not_found()),
     }
 }
 
-fn is_recurring(calendar: &Calendar, uid: &str) -> bool {
+pub(crate) fn is_recurring(calendar: &Calendar, uid: &str) -> bool {
     calendar.master(uid).is_some_and(|m| m.rrule.is_some() || !m.rdates.is_empty())
 }
 
@@ -213,8 +223,39 @@ fn master_json(stored: &StoredEvent, access: &CalendarAccess, folder: FolderId, 
     Some(Value::Object(event_json::to_json(&shown, &info)))
 }
 
+/// The JSON of one instance of a series, projected; `None` when the viewer
+/// may not see it. An occurrence is named by its original start (its
+/// RECURRENCE-ID), so an exception keeps its id however often it moves.
+fn instance_json(
+    stored: &StoredEvent,
+    access: &CalendarAccess,
+    folder: FolderId,
+    mailbox: &str,
+    occ: &Occurrence,
+) -> Option<Value> {
+    let uid = stored.uid();
+    let component = stored.calendar.events.get(occ.event)?;
+    let shown = project(component, &access.viewer)?;
+    let (id, kind, series) = if is_recurring(&stored.calendar, uid) {
+        let kind = if occ.overridden { "exception" } else { "occurrence" };
+        (ids::event(folder, uid, Some(occ.original)), kind, Some(ids::event(folder, uid, None)))
+    } else {
+        (ids::event(folder, uid, None), "singleInstance", None)
+    };
+    let info = Shown {
+        id,
+        series,
+        mailbox,
+        modseq: stored.entry.modseq,
+        kind,
+        window: Some((occ.start, occ.end)),
+        hidden: shown.organizer.is_none() && component.organizer.is_some(),
+    };
+    Some(Value::Object(event_json::to_json(&shown, &info)))
+}
+
 /// The occurrences of one series in a window, projected, as JSON with their start.
-fn occurrences(
+pub(crate) fn occurrences(
     stored: &StoredEvent,
     access: &CalendarAccess,
     folder: FolderId,
@@ -229,29 +270,11 @@ fn occurrences(
             return Vec::new();
         }
     };
-    let recurring = is_recurring(&stored.calendar, uid);
-    let mut out = Vec::new();
-    for occ in expansion.occurrences {
-        let Some(component) = stored.calendar.events.get(occ.event) else { continue };
-        let Some(shown) = project(component, &access.viewer) else { continue };
-        let (id, kind, series) = if recurring {
-            let kind = if occ.overridden { "exception" } else { "occurrence" };
-            (ids::event(folder, uid, Some(occ.start)), kind, Some(ids::event(folder, uid, None)))
-        } else {
-            (ids::event(folder, uid, None), "singleInstance", None)
-        };
-        let info = Shown {
-            id,
-            series,
-            mailbox,
-            modseq: stored.entry.modseq,
-            kind,
-            window: Some((occ.start, occ.end)),
-            hidden: shown.organizer.is_none() && component.organizer.is_some(),
-        };
-        out.push((occ.start, Value::Object(event_json::to_json(&shown, &info))));
-    }
-    out
+    expansion
+        .occurrences
+        .iter()
+        .filter_map(|occ| Some((occ.start, instance_json(stored, access, folder, mailbox, occ)?)))
+        .collect()
 }
 
 /// A page of a collection with `$top`, `$skip`, `$filter`, `$orderby`,
@@ -275,7 +298,7 @@ pub(crate) fn page(
 }
 
 /// A page of events, their times on the preferred zone's clock.
-fn event_page(call: &Call, mailbox: RecipientId, what: &str, items: Vec<Value>) -> Result<Response> {
+pub(crate) fn event_page(call: &Call, mailbox: RecipientId, what: &str, items: Vec<Value>) -> Result<Response> {
     let zone = Zone::preferred(&call.headers);
     let response = page(call, mailbox, what, items, |item| {
         if let Value::Object(map) = item {
@@ -312,7 +335,12 @@ async fn list(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Resu
 }
 
 /// The stored series an id names, readable by the caller.
-async fn load(call: &Call, acting: Acting, folder: FolderId, uid: &str) -> Result<(CalendarAccess, StoredEvent)> {
+pub(crate) async fn load(
+    call: &Call,
+    acting: Acting,
+    folder: FolderId,
+    uid: &str,
+) -> Result<(CalendarAccess, StoredEvent)> {
     let (access, stored) =
         call.state.deputy.calendar_event(acting.principal, folder, uid).await.map_err(calendar_error)?;
     readable(&access)?;
@@ -322,16 +350,25 @@ async fn load(call: &Call, acting: Acting, folder: FolderId, uid: &str) -> Resul
 
 /// One event (a series, or one occurrence by its id), projected, its times
 /// on the preferred zone's clock.
-async fn event_value(call: &Call, acting: Acting, folder: FolderId, mailbox: RecipientId, id: &str) -> Result<Value> {
+pub(crate) async fn event_value(
+    call: &Call,
+    acting: Acting,
+    folder: FolderId,
+    mailbox: RecipientId,
+    id: &str,
+) -> Result<Value> {
     let (uid, occurrence) = event_ref(folder, id)?;
     let (access, stored) = load(call, acting, folder, &uid).await?;
     let (_, address) = identity(call, mailbox)?;
     let mut value = match occurrence {
         None => master_json(&stored, &access, folder, &address),
-        Some(at) => occurrences(&stored, &access, folder, &address, (at, at + TimeDelta::seconds(1)))
-            .into_iter()
-            .find(|(start, _)| *start == at)
-            .map(|(_, v)| v),
+        Some(at) => match instance(&stored.calendar, &uid, at) {
+            Ok(occ) => occ.and_then(|occ| instance_json(&stored, &access, folder, &address, &occ)),
+            Err(e) => {
+                tracing::info!(uid, error = %e, "an event could not be expanded to find an occurrence");
+                None
+            }
+        },
     }
     .ok_or_else(GraphError::not_found)?;
     value["@odata.context"] = json!(context(call, mailbox, "events/$entity"));
@@ -342,7 +379,7 @@ async fn event_value(call: &Call, acting: Acting, folder: FolderId, mailbox: Rec
 }
 
 /// An answer carrying one event, with `Preference-Applied` when due.
-fn event_answer(call: &Call, status: StatusCode, value: Value) -> Response {
+pub(crate) fn event_answer(call: &Call, status: StatusCode, value: Value) -> Response {
     applied((status, axum::Json(value)).into_response(), &Zone::preferred(&call.headers))
 }
 
@@ -358,7 +395,7 @@ async fn get(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str
 /// Invitations, updates and cancellations go out only for the primary
 /// calendar: the core sends meetings from there (`send_meeting`), and a
 /// meeting stored elsewhere without its messages would mislead everyone.
-fn meetings_allowed(call: &Call, mailbox: RecipientId, folder: FolderId) -> Result<()> {
+pub(crate) fn meetings_allowed(call: &Call, mailbox: RecipientId, folder: FolderId) -> Result<()> {
     if call.state.deputy.read(|s| s.calendar_folder(mailbox)) == Some(folder) {
         return Ok(());
     }
@@ -370,12 +407,12 @@ fn meetings_allowed(call: &Call, mailbox: RecipientId, folder: FolderId) -> Resu
 }
 
 /// Whether anyone but the mailbox is invited, so a change is sent to them.
-fn has_guests(event: &Event, mailbox: &str) -> bool {
+pub(crate) fn has_guests(event: &Event, mailbox: &str) -> bool {
     event.attendees.iter().any(|a| !a.address.eq_ignore_ascii_case(mailbox))
 }
 
 /// Sends the series to its attendees; a queued message wakes the outbound worker.
-async fn send(call: &Call, acting: Acting, mailbox: RecipientId, uid: &str, cancel: bool) -> Result<()> {
+pub(crate) async fn send(call: &Call, acting: Acting, mailbox: RecipientId, uid: &str, cancel: bool) -> Result<()> {
     let sent = call.state.deputy.send_meeting(acting.principal, mailbox, uid, cancel).await.map_err(calendar_error)?;
     if sent.is_some_and(|s| s.queued > 0) {
         call.state.queued.notify_one();
@@ -413,20 +450,17 @@ async fn create(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Re
     Ok(event_answer(call, StatusCode::CREATED, value))
 }
 
-/// `PATCH …/events/{id}`: changes the series; when the mailbox organizes a
-/// meeting and its time, place, subject or attendees changed, the update is
-/// sent to the attendees with a higher SEQUENCE.
+/// `PATCH …/events/{id}`: changes the series (one occurrence: see
+/// `occurrences`); when the mailbox organizes a meeting and its time, place,
+/// subject or attendees changed, the update is sent to the attendees with a
+/// higher SEQUENCE.
 async fn update(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str) -> Result<Response> {
     let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, calendar)?;
     let (uid, occurrence) = event_ref(folder, id)?;
-    let (access, stored) = load(call, acting, folder, &uid).await?;
-    if occurrence.is_some() {
-        return Err(GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "ErrorInvalidRequest",
-            "Changing one occurrence is not supported yet; change the series (seriesMasterId).",
-        ));
+    if let Some(at) = occurrence {
+        return occurrences::update(call, mailbox, (acting, folder), (&uid, at), id).await;
     }
+    let (access, stored) = load(call, acting, folder, &uid).await?;
     let body = json_body(call)?;
     let mut calendar = stored.calendar;
     let index = calendar.events.iter().position(|e| e.uid == uid && e.recurrence_id.is_none()).unwrap_or(0);
@@ -435,7 +469,15 @@ async fn update(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &
         return Err(GraphError::not_found());
     }
     let (_, address) = identity(call, mailbox)?;
+    let timing = (master.start.clone(), master.end.clone(), master.duration, master.rrule.clone());
     let changed = event_json::apply(master, &body)?;
+    // The exceptions and deleted occurrences named instances of the old
+    // timing; like Outlook ("any exceptions associated with this recurring
+    // appointment will be lost"), a new timing starts the series afresh.
+    let retimed = timing != (master.start.clone(), master.end.clone(), master.duration, master.rrule.clone());
+    if retimed {
+        master.exdates.clear();
+    }
     let organizer = master.organizer.is_none() || master.is_organizer(&address);
     let notify = changed && organizer && has_guests(master, &address);
     if notify {
@@ -443,6 +485,9 @@ async fn update(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &
         master.sequence = master.sequence.saturating_add(1);
     }
     master.dtstamp = Some(Utc::now());
+    if retimed {
+        calendar.events.retain(|e| e.uid != uid || e.recurrence_id.is_none());
+    }
     call.state.deputy.save_event(acting.principal, folder, calendar).await.map_err(calendar_error)?;
     if notify {
         send(call, acting, mailbox, &uid, false).await?;
@@ -450,12 +495,16 @@ async fn update(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &
     Ok(event_answer(call, StatusCode::OK, event_value(call, acting, folder, mailbox, id).await?))
 }
 
-/// `DELETE …/events/{id}`: removes the series; a meeting the mailbox
+/// `DELETE …/events/{id}`: removes the series (one occurrence: see
+/// `occurrences`); a meeting the mailbox
 /// organizes is cancelled with its attendees first (only once the caller's
 /// right to delete it is established).
 async fn delete(call: &Call, mailbox: RecipientId, calendar: Option<&str>, id: &str) -> Result<Response> {
     let (acting, folder) = standing(call, mailbox, Need::CalendarWrite, calendar)?;
-    let (uid, _) = event_ref(folder, id)?;
+    let (uid, occurrence) = event_ref(folder, id)?;
+    if let Some(at) = occurrence {
+        return occurrences::delete(call, mailbox, (acting, folder), (&uid, at)).await;
+    }
     let (access, stored) = load(call, acting, folder, &uid).await?;
     let deputy = &call.state.deputy;
     let master = stored.calendar.master(&uid).or_else(|| stored.calendar.events.first());
@@ -525,10 +574,8 @@ fn bound(raw: &str) -> Option<DateTime<Utc>> {
         .or_else(|| event_json::parse_local(raw).map(|t| t.and_utc()))
 }
 
-/// `GET …/calendarView?startDateTime=&endDateTime=`: every occurrence in the
-/// window, recurrences expanded (bounded per series), by start.
-async fn view(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Result<Response> {
-    let (acting, folder) = standing(call, mailbox, Need::CalendarRead, calendar)?;
+/// The window `startDateTime`/`endDateTime` of `calendarView` and `instances`.
+pub(crate) fn window(call: &Call) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     let param = |name: &str| {
         call.query.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;
@@ -554,6 +601,14 @@ async fn view(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Resu
     if end - start > TimeDelta::days(MAX_WINDOW_DAYS) {
         return Err(invalid("The time window may not be longer than 1,825 days."));
     }
+    Ok((start, end))
+}
+
+/// `GET …/calendarView?startDateTime=&endDateTime=`: every occurrence in the
+/// window, recurrences expanded (bounded per series), by start.
+async fn view(call: &Call, mailbox: RecipientId, calendar: Option<&str>) -> Result<Response> {
+    let (acting, folder) = standing(call, mailbox, Need::CalendarRead, calendar)?;
+    let (start, end) = window(call)?;
     let (access, events) = call.state.deputy.calendar_events(acting.principal, folder).await.map_err(calendar_error)?;
     readable(&access)?;
     let (_, address) = identity(call, mailbox)?;

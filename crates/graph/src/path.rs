@@ -80,6 +80,13 @@ pub enum Resource {
         /// The event id.
         id: String,
     },
+    /// `events/{id}/instances` (also under `calendar` and `calendars/{calendar}`).
+    EventInstances {
+        /// The calendar's id under `calendars/{calendar}`; `None` for the primary one.
+        calendar: Option<String>,
+        /// The series id.
+        id: String,
+    },
     /// `events/{id}/{accept | decline | tentativelyAccept}`.
     EventResponse {
         /// The event id.
@@ -139,6 +146,7 @@ impl Resource {
             self,
             Self::Events { .. }
                 | Self::Event { .. }
+                | Self::EventInstances { .. }
                 | Self::EventResponse { .. }
                 | Self::Calendar
                 | Self::Calendars
@@ -222,6 +230,9 @@ fn event(calendar: Option<&str>, rest: &[&str]) -> Option<Resource> {
     Some(match rest {
         [e] if is(e, "events") => Resource::Events { calendar },
         [e, id] if is(e, "events") => Resource::Event { calendar, id: (*id).to_owned() },
+        [e, id, i] if is(e, "events") && is(i, "instances") => {
+            Resource::EventInstances { calendar, id: (*id).to_owned() }
+        }
         [e, id, a] if is(e, "events") && calendar.is_none() => {
             let answer = [
                 ("accept", EventAnswer::Accept),
@@ -326,6 +337,11 @@ mod tests {
         assert_eq!(me("me/calendars/C1/events/E1"), Some(Resource::Event { calendar: cal.clone(), id: "E1".into() }));
         assert_eq!(me("me/calendars/C1/calendarview"), Some(Resource::CalendarView { calendar: cal }));
         assert_eq!(me("me/events/E1"), Some(Resource::Event { calendar: None, id: "E1".into() }));
+        assert_eq!(me("me/events/E1/instances"), Some(Resource::EventInstances { calendar: None, id: "E1".into() }));
+        assert_eq!(
+            me("users/m@x.test/calendars/C1/events/E1/instances"),
+            Some(Resource::EventInstances { calendar: Some("C1".into()), id: "E1".into() })
+        );
         // Meeting answers only on the primary calendar; nothing else below a calendar.
         assert_eq!(me("me/calendars/C1/events/E1/accept"), None);
         assert_eq!(me("me/calendars/C1/other"), None);
